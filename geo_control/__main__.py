@@ -1,0 +1,3 @@
+from geo_control.cli import main
+
+main()
