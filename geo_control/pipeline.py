@@ -69,7 +69,7 @@ def extract_events(
 def run(
     inputs: Sequence[str | Path],
     out: str | Path,
-    settings: Settings = Settings(),
+    settings: Settings | None = None,
     default_date: dt.date | None = None,
     baseline: str | Path | None = None,
     progress: Progress = _no_progress,
@@ -81,6 +81,7 @@ def run(
     from geo_control.model import build, read_baseline
     from geo_control.render import render_all
 
+    settings = settings or Settings()
     data = settings.resolved_data_dir()
     factions = FactionRegistry.load(data, settings.factions_file)
     baseline_gdf = read_baseline(baseline) if baseline else None
