@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from geo_control.basemap import load_basemap
+from geo_control.cache import DocumentCache
 from geo_control.factions import FactionRegistry
 from geo_control.records import Document, Layers
 from geo_control.settings import Settings
@@ -41,28 +42,58 @@ class RunResult:
 
 
 def extract_events(
-    documents: Sequence[Document],
+    documents: Iterable[Document],
     factions: FactionRegistry,
     gazetteer,
     progress: Progress = _no_progress,
+    *,
+    cache: DocumentCache | None = None,
+    client=None,
+    total: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Extract and geocode every document: the events table and the unresolved mentions."""
-    from geo_control.extract import extract
-    from geo_control.geocode import locate
+    """Extract and geocode every document: the events table and the unresolved mentions.
 
-    event_frames, unresolved_frames = [], []
-    for i, doc in enumerate(documents, 1):
-        statements = extract(doc, factions)
-        events, unresolved = locate(statements, gazetteer, doc_text=doc.text)
-        event_frames.append(events)
-        unresolved_frames.append(unresolved)
-        progress("extract", i, len(documents))
+    Documents are taken one at a time (``documents`` may be a generator). With ``cache``, a
+    document seen before with the same tool, factions and gazetteer reuses its rows; with a
+    dask ``client`` the others are spread over its workers. Rows come out in document order
+    either way, so the tables are the same as a plain single-process run.
+    """
+    from geo_control.parallel import extract_document
     from geo_control.records import EVENT_COLUMNS, UNRESOLVED_COLUMNS
 
-    events = pd.concat(event_frames, ignore_index=True) if event_frames else pd.DataFrame(columns=EVENT_COLUMNS)
-    unresolved = (
-        pd.concat(unresolved_frames, ignore_index=True) if unresolved_frames else pd.DataFrame(columns=UNRESOLVED_COLUMNS)
-    )
+    if total is None:
+        total = len(documents) if isinstance(documents, Sized) else 0
+    results: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
+
+    def finish(i: int, doc: Document, tables: tuple[pd.DataFrame, pd.DataFrame], fresh: bool) -> None:
+        results[i] = tables
+        if fresh and cache is not None:
+            cache.put(doc, *tables)
+        progress("extract", len(results), max(total, len(results)))
+
+    def misses() -> Iterator[tuple[int, Document]]:
+        for i, doc in enumerate(documents):
+            hit = cache.get(doc) if cache is not None else None
+            if hit is not None:
+                finish(i, doc, hit, fresh=False)
+            else:
+                yield i, doc
+
+    if client is None:
+        for i, doc in misses():
+            finish(i, doc, extract_document(doc, factions, gazetteer), fresh=True)
+    else:
+        from geo_control.parallel import map_documents
+
+        map_documents(client, misses(), factions, gazetteer,
+                      lambda i, doc, tables: finish(i, doc, tables, fresh=True))
+    if cache is not None:
+        log.info("cache: %d documents reused, %d extracted", cache.hits, cache.misses)
+    ordered = [results[i] for i in sorted(results)]
+    events = (pd.concat([e for e, _ in ordered], ignore_index=True) if ordered
+              else pd.DataFrame(columns=EVENT_COLUMNS))
+    unresolved = (pd.concat([u for _, u in ordered], ignore_index=True) if ordered
+                  else pd.DataFrame(columns=UNRESOLVED_COLUMNS))
     return events, unresolved
 
 
@@ -73,8 +104,15 @@ def run(
     default_date: dt.date | None = None,
     baseline: str | Path | None = None,
     progress: Progress = _no_progress,
+    cache: bool = True,
+    scheduler: str | None = None,
 ) -> RunResult:
-    """Run every stage on ``inputs`` and write every output of DESIGN.md into ``out``."""
+    """Run every stage on ``inputs`` and write every output of DESIGN.md into ``out``.
+
+    ``cache`` reuses the events of documents extracted by an earlier run (``geo_control.cache``);
+    ``scheduler`` (``local`` or ``tcp://host:port``) spreads extraction and geocoding over a
+    Dask cluster (``geo_control.parallel``). Neither changes the outputs.
+    """
     from geo_control.export import staged_output, write_geopackage, write_run_json, write_tables
     from geo_control.geocode import Gazetteer
     from geo_control.ingest import read_reports
@@ -88,7 +126,18 @@ def run(
     documents = read_reports(inputs, default_date=default_date)
     log.info("read %d reports", len(documents))
     gazetteer = Gazetteer.load(data, overrides=settings.overrides_file)
-    events, unresolved = extract_events(documents, factions, gazetteer, progress)
+    doc_cache = DocumentCache.for_run(data, factions, settings.overrides_file) if cache else None
+    client = None
+    if scheduler:
+        from geo_control.parallel import close, connect
+
+        client = connect(scheduler)
+    try:
+        events, unresolved = extract_events(documents, factions, gazetteer, progress,
+                                            cache=doc_cache, client=client)
+    finally:
+        if client is not None:
+            close(client)
     log.info("%d events, %d unresolved mentions", len(events), len(unresolved))
     basemap = load_basemap(data)
     layers = build(events, basemap, settings, factions, baseline=baseline_gdf)

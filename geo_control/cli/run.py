@@ -21,11 +21,19 @@ from geo_control.cli.common import Progress, date_option, input_paths
 @click.option("--bbox", help="Map extent: west,south,east,north in degrees.")
 @click.option("--mp4", is_flag=True, help="Also write control.mp4.")
 @click.option("--no-progress", is_flag=True, help="No progress bar or progress lines.")
+@click.option("--scheduler", metavar="local|tcp://HOST:PORT",
+              help="Spread extraction and geocoding over Dask: 'local' (this machine's cores) or a "
+                   "scheduler address. Needs pip install 'geo_control[dask]'.")
+@click.option("--no-cache", is_flag=True,
+              help="Extract every report again instead of reusing earlier runs' results "
+                   "($GEO_CONTROL_CACHE, default ~/.cache/geo_control).")
 def command(inputs, out, default_date, baseline, factions_file, overrides_file, freq, date_from, date_to,
-            region, bbox, mp4, no_progress):
+            region, bbox, mp4, no_progress, scheduler, no_cache):
     """Run every stage on report files or folders and write all outputs to --out.
 
     Example: geo-control run seeds --out outputs
+
+    Example: geo-control run reports/ --out outputs --scheduler local
     """
     from geo_control.cli.options import build_settings
     from geo_control.pipeline import run
@@ -33,7 +41,8 @@ def command(inputs, out, default_date, baseline, factions_file, overrides_file, 
     settings = build_settings(factions_file=factions_file, overrides_file=overrides_file, freq=freq,
                               date_from=date_from, date_to=date_to, region=region, bbox=bbox, mp4=mp4)
     with Progress(enabled=not no_progress) as progress:
-        result = run(inputs, out, settings, default_date=default_date, baseline=baseline, progress=progress)
+        result = run(inputs, out, settings, default_date=default_date, baseline=baseline, progress=progress,
+                     cache=not no_cache, scheduler=scheduler)
     click.echo(
         f"geo-control: {len(result.documents)} reports, {len(result.events)} events, "
         f"{len(result.unresolved)} unresolved, {len(result.layers.steps)} steps -> {out}",
