@@ -1,0 +1,369 @@
+"""The gazetteer: places, a skeleton-keyed name index, and ranked lookups.
+
+``Gazetteer.load(data_dir)`` builds the index from ``data/gazetteer`` once and caches it as a
+pickle keyed by the data files' checksums and the build version (``$GEO_CONTROL_CACHE`` or
+``~/.cache/geo_control``), so later loads take a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from geo_control.geocode.build import (
+    BUILD_VERSION,
+    Place,
+    apply_overrides,
+    build_index,
+    build_places,
+    read_place_table,
+    source_files,
+)
+from geo_control.geocode.normalize import (
+    arabic_key,
+    folded,
+    has_arabic,
+    normalise,
+    skeleton,
+    split_feature,
+)
+
+log = logging.getLogger(__name__)
+
+#: Extra spellings of the governorates reports use (OCHA names and Arabic come from the data).
+GOVERNORATE_ALIASES = {
+    "Deir-ez-Zor": ["Deir ez-Zor", "Deir Ezzor", "Dayr az Zawr", "Deir al-Zour", "Deir Ez Zor", "Deir Zor", "Deir"],
+    "Ar-Raqqa": ["Raqqa", "Raqqah", "Rakka"],
+    "Al-Hasakeh": ["Hasakah", "Hasaka", "Hassakeh", "Hasakeh", "Hassakah", "Hasakah"],
+    "Aleppo": ["Halab"],
+    "Idleb": ["Idlib"],
+    "Lattakia": ["Latakia", "Lattakiya", "Ladhiqiyah"],
+    "Tartous": ["Tartus"],
+    "Hama": ["Hamah", "Hamat"],
+    "Homs": ["Hims"],
+    "Rural Damascus": ["Rif Dimashq", "Reef Damascus", "Damascus countryside", "Eastern Ghouta", "Ghouta", "Qalamoun"],
+    "Damascus": ["Dimashq"],
+    "Dar'a": ["Daraa", "Deraa", "Dera'a", "Dara"],
+    "As-Sweida": ["Suwayda", "Sweida", "Suwaida", "Suweida"],
+    "Quneitra": ["Qunaytirah", "Kuneitra"],
+}
+
+#: Features whose point stands for an area: a mention resolved to one is precision 3.
+AREA_FEATURES = ("region", "county", "countryside")
+#: Features that are sites rather than settlements: a bare name ("Tabqa") prefers the settlement.
+SITE_FEATURES = ("oilfield", "station", "airbase", "crossing", "camp", "dam", "bridge", "industrial", "military")
+_LOCALITY_HINTS = ("locality", "")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A gazetteer place that may be what a name means, with its score (0..1, higher is better)."""
+
+    name: str
+    lat: float
+    lon: float
+    place_id: str
+    feature: str
+    score: float
+    governorate: str = ""
+    district: str = ""
+    country: str = "SY"
+    population: int = 0
+    uncertainty_km: float = 1.0
+    source: str = ""
+    match: float = 0.0
+    index: int = -1
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name, "lat": round(self.lat, 6), "lon": round(self.lon, 6), "place_id": self.place_id,
+            "feature": self.feature, "score": round(self.score, 3), "governorate": self.governorate,
+            "district": self.district, "country": self.country,
+        }
+
+
+def _cache_dir() -> Path:
+    env = os.environ.get("GEO_CONTROL_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "geo_control"
+
+
+def _checksum(paths: Iterable[Path]) -> str:
+    h = hashlib.sha256(BUILD_VERSION.encode())
+    # the code that builds the index is part of the key: a changed rule rebuilds the cache
+    here = Path(__file__).resolve().parent
+    for module in ("build.py", "normalize.py"):
+        h.update((here / module).read_bytes())
+    for p in paths:
+        h.update(p.name.encode())
+        h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()[:20]
+
+
+def _haversine_km(lat1, lon1, lat2, lon2):
+    """Great-circle distance (km), vectorised; ranking only (reported distances are geodesic)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi = p2 - p1
+    dlmb = np.radians(np.asarray(lon2) - np.asarray(lon1))
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
+    return 6371.0 * 2 * np.arcsin(np.sqrt(np.minimum(1.0, a)))
+
+
+class Gazetteer:
+    """Syrian places and their names, with lookups that survive transliteration.
+
+    Build with ``Gazetteer.load(data_dir, overrides=None)``.
+    """
+
+    def __init__(self, places: list[Place], euphrates: list, governorates: list[tuple[str, str]],
+                 overrides: Sequence[Place] = ()):
+        self.places = apply_overrides(list(places), list(overrides))
+        self.euphrates = euphrates
+        self.index = build_index(self.places)
+        self._finish(governorates)
+
+    def _finish(self, governorates: list[tuple[str, str]]) -> None:
+        self.lat = np.array([p.lat for p in self.places])
+        self.lon = np.array([p.lon for p in self.places])
+        self.keys = list(self.index)
+        # one-edit neighbours of every key (SymSpell-style): "bsrt" finds "bsr"
+        self.deletes: dict[str, list[str]] = {}
+        for key in self.keys:
+            if len(key) >= 3 and not key.startswith("ar:"):
+                for j in range(len(key)):
+                    self.deletes.setdefault(key[:j] + key[j + 1:], []).append(key)
+        self.governorates = [g for g, _ in governorates]
+        self._gov_keys: dict[str, str] = {}
+        for name, arabic in governorates:
+            for alias in [name, arabic, *GOVERNORATE_ALIASES.get(name, [])]:
+                key = ("ar:" + arabic_key(alias).replace(" ", "")) if has_arabic(alias) else skeleton(normalise(alias))
+                self._gov_keys.setdefault(key, name)
+        # governorate centroids (mean of their localities) for hints like "Homs countryside"
+        self.gov_centre: dict[str, tuple[float, float]] = {}
+        for g in self.governorates:
+            mask = np.array([p.governorate == g and p.feature not in AREA_FEATURES for p in self.places])
+            if mask.any():
+                self.gov_centre[g] = (float(self.lat[mask].mean()), float(self.lon[mask].mean()))
+
+    # ----------------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, data_dir: str | Path, overrides: str | Path | None = None) -> Gazetteer:
+        """Load (or build once and cache) the gazetteer of ``data_dir``; ``overrides`` wins.
+
+        Raises ``GazetteerError`` when a data file or the overrides file is malformed.
+        """
+        data_dir = Path(data_dir)
+        files = source_files(data_dir)
+        cache = _cache_dir() / f"gazetteer-{_checksum(files)}.pickle"
+        state = None
+        if cache.exists():
+            try:
+                with open(cache, "rb") as fh:
+                    state = pickle.load(fh)
+            except Exception as exc:  # a truncated or foreign pickle: rebuild it
+                log.warning("gazetteer cache %s unreadable (%s); rebuilding", cache, exc)
+                state = None
+        if state is None:
+            places, euphrates, governorates = build_places(data_dir)
+            gaz = cls(places, euphrates, governorates)
+            state = {"places": gaz.places, "euphrates": euphrates, "governorates": governorates,
+                     "index": gaz.index}
+            try:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cache.with_suffix(f".tmp{os.getpid()}")
+                with open(tmp, "wb") as fh:
+                    pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, cache)
+            except OSError as exc:
+                log.warning("cannot write gazetteer cache %s (%s); the next load rebuilds it", cache, exc)
+            if not overrides:
+                return gaz
+        if overrides:
+            extra = read_place_table(Path(overrides), "overrides", None, "override")
+            gaz = cls.__new__(cls)
+            base = state["places"]
+            gaz.__init__(base, state["euphrates"], state["governorates"], overrides=extra)  # type: ignore[misc]
+            gaz._assign_admin(extra)
+            return gaz
+        gaz = cls.__new__(cls)
+        gaz.places = state["places"]
+        gaz.euphrates = state["euphrates"]
+        gaz.index = state["index"]
+        gaz._finish(state["governorates"])
+        return gaz
+
+    def _assign_admin(self, extra: Sequence[Place]) -> None:
+        """Overrides get the governorate/district of the nearest gazetteer locality."""
+        base = np.array([p.source != "overrides" and p.feature not in AREA_FEATURES for p in self.places])
+        for p in extra:
+            if p.governorate:
+                continue
+            d = _haversine_km(p.lat, p.lon, self.lat, self.lon)
+            d = np.where(base, d, np.inf)
+            j = int(np.argmin(d))
+            if d[j] < 30:
+                p.governorate = self.places[j].governorate
+                p.district = self.places[j].district
+            else:
+                p.governorate = p.country
+
+    # ----------------------------------------------------------------------------------------
+    def governorate_of(self, text: str) -> str | None:
+        """The governorate a hint names ("Deir ez-Zor governorate", "eastern Homs countryside")."""
+        norm = normalise(text)
+        for word in ("governorate", "province", "countryside", "province of", "rural", "eastern", "western",
+                     "northern", "southern", "north", "south", "east", "west", "northeastern", "northwestern",
+                     "southeastern", "southwestern", "central", "desert", "badia"):
+            norm = (" " + norm + " ").replace(f" {word} ", " ").strip()
+        if not norm:
+            return None
+        key = ("ar:" + arabic_key(text).replace(" ", "")) if has_arabic(text) else skeleton(norm)
+        return self._gov_keys.get(key)
+
+    def _raw(self, name: str) -> tuple[str, str, list[tuple[int, float, str]], bool]:
+        """(ranking form, feature hint, [(place, name similarity 0..1, alias hint)], exact)."""
+        if has_arabic(name):
+            key = arabic_key(name)
+            hits = self.index.get("ar:" + key.replace(" ", ""), [])
+            return key, "", [(i, 1.0, h) for i, _f, h in hits], bool(hits)
+        norm = normalise(name)
+        stripped, hint = split_feature(norm)
+        key = skeleton(stripped)
+        form = folded(stripped)
+        if not key:
+            return form, hint, [], False
+        best: dict[int, tuple[float, str]] = {}
+        for i, alias_form, alias_hint in self.index.get(key, []):
+            sim = 0.3 + 0.7 * fuzz.ratio(form, alias_form) / 100.0
+            if sim > best.get(i, (0.0, ""))[0]:
+                best[i] = (sim, alias_hint)
+        exact = bool(best)
+        for other in self.near_keys(key):
+            for i, alias_form, alias_hint in self.index[other]:
+                r = fuzz.ratio(form, alias_form) / 100.0
+                if r < 0.7:
+                    continue
+                sim = 0.8 * (0.3 + 0.7 * r)
+                if sim > best.get(i, (0.0, ""))[0]:
+                    best[i] = (sim, alias_hint)
+        return form, hint, [(i, s, h) for i, (s, h) in best.items()], exact
+
+    def near_keys(self, key: str) -> set[str]:
+        """Index keys one consonant edit from ``key`` (keys of 4+ consonants only)."""
+        if len(key) < 4:
+            return set()
+        out: set[str] = set(self.deletes.get(key, ()))
+        for j in range(len(key)):
+            d = key[:j] + key[j + 1:]
+            if d in self.index:
+                out.add(d)
+            out.update(self.deletes.get(d, ()))
+        out.discard(key)
+        return out
+
+    def lookup(
+        self,
+        name: str,
+        near: tuple[float, float] | None = None,
+        context: Sequence[str] = (),
+        all: bool = False,
+        anchors: Sequence[tuple[float, float, float]] = (),
+    ) -> list[Candidate]:
+        """Candidates for ``name``, best first; one unless ``all``. Empty when nothing matches.
+
+        ``near`` (lat, lon) prefers places close to it; ``context`` holds hints such as
+        governorate or countryside names; ``anchors`` are (lat, lon, weight) of places
+        mentioned nearby in the text.
+
+        >>> # gaz.lookup("Deir Ezzor")[0].name -> 'Deir ez-Zor'
+        """
+        form, hint, raw, _exact = self._raw(name)
+        if not raw:
+            return []
+        govs = {g for g in (self.governorate_of(c) for c in context) if g}
+        ctx_places: list[tuple[float, float, float]] = list(anchors)
+        if near is not None:
+            ctx_places.append((near[0], near[1], 2.0))
+        idx = np.array([i for i, _, _ in raw])
+        sims = np.array([s for _, s, _ in raw])
+        priors = np.array([self.places[i].prior for i in idx])
+        feat_adj = np.zeros(len(idx))
+        for k, (i, _s, alias_hint) in enumerate(raw):
+            feature = self.places[i].feature
+            if hint and hint not in _LOCALITY_HINTS:
+                if feature == hint or alias_hint == hint:
+                    feat_adj[k] += 0.15
+                elif feature in SITE_FEATURES or hint == "district" and feature in ("locality", "town", "city"):
+                    feat_adj[k] -= 0.05
+                else:
+                    feat_adj[k] -= 0.1
+            elif hint in ("locality",) and feature in SITE_FEATURES:
+                feat_adj[k] -= 0.1
+            elif not hint and alias_hint and alias_hint not in _LOCALITY_HINTS and feature in SITE_FEATURES:
+                # "Tabqa" alone is the town; the dam is "Tabqa dam"
+                feat_adj[k] -= 0.08
+        ctx = np.zeros(len(idx))
+        if govs:
+            ctx += np.array([0.2 if self.places[i].governorate in govs else 0.0 for i in idx])
+            for g in govs:
+                if g in self.gov_centre:
+                    ctx_places.append((*self.gov_centre[g], 0.3))
+        if ctx_places:
+            lat, lon = self.lat[idx], self.lon[idx]
+            support = np.zeros(len(idx))
+            for alat, alon, w in ctx_places:
+                d = _haversine_km(alat, alon, lat, lon)
+                support += w * np.exp(-d / 40.0)
+            ctx += 0.35 * (1 - np.exp(-support))
+        score = 0.7 * sims + 0.15 * priors + feat_adj + ctx
+        order = np.lexsort((idx, -score))
+        out = []
+        seen: set[str] = set()
+        for k in order:
+            p = self.places[idx[k]]
+            if p.place_id in seen:
+                continue
+            seen.add(p.place_id)
+            out.append(Candidate(
+                name=p.name, lat=p.lat, lon=p.lon, place_id=p.place_id, feature=p.feature,
+                score=float(min(1.0, max(0.0, score[k]))), governorate=p.governorate, district=p.district,
+                country=p.country, population=p.population, uncertainty_km=p.uncertainty_km,
+                source=p.source, match=float(sims[k]), index=int(idx[k]),
+            ))
+            if not all and len(out) >= 1:
+                break
+        return out
+
+    def suggest(self, name: str, limit: int = 5) -> list[Candidate]:
+        """The closest names for a mention nothing matched (for unresolved.csv)."""
+        stripped, _hint = split_feature(normalise(name))
+        key = skeleton(stripped) if not has_arabic(name) else ""
+        form = folded(stripped)
+        out: list[Candidate] = []
+        if not key:
+            return out
+        seen: set[int] = set()
+        for other, kscore, _ in process.extract(key, self.keys, scorer=fuzz.ratio, limit=limit * 3):
+            for i, alias_form, _h in self.index[other]:
+                if i in seen:
+                    continue
+                seen.add(i)
+                p = self.places[i]
+                s = 0.5 * kscore / 100 + 0.5 * fuzz.ratio(form, alias_form) / 100
+                out.append(Candidate(p.name, p.lat, p.lon, p.place_id, p.feature, s, p.governorate,
+                                     p.district, p.country, p.population, p.uncertainty_km, p.source, s, i))
+        out.sort(key=lambda c: (-c.score, c.place_id))
+        return out[:limit]
+
+    def __len__(self) -> int:
+        return len(self.places)
+
+    def place(self, index: int) -> Place:
+        return self.places[index]

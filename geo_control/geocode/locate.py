@@ -1,0 +1,295 @@
+"""From extracted statements to placed events: choose the place, derive the position.
+
+For each statement the place mention is looked up with context: the statement's hints
+(governorates, countryside names), the places named in the same sentence and document,
+and the place a relation refers to ("west of Maadan"). The chosen place's point is then
+moved as the relation says (offset, near, part, between, bank) geodesically, with a
+precision (1 the place itself, 2 derived, 3 area centroid) and an uncertainty radius.
+Every mention ends up in ``events`` or in ``unresolved``; none is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from geo_control.crs import destination, distance_km
+from geo_control.geocode.gazetteer import AREA_FEATURES, Candidate, Gazetteer
+from geo_control.records import EVENT_COLUMNS, UNRESOLVED_COLUMNS, Statement, event_id
+
+log = logging.getLogger(__name__)
+
+#: Below this score a best candidate is not trusted: the mention goes to unresolved.csv.
+MIN_SCORE = 0.55
+#: Default distance (km) for "west of X" without a number.
+DEFAULT_OFFSET_KM = 5.0
+
+BEARINGS = {
+    "north": 0.0, "northeast": 45.0, "east": 90.0, "southeast": 135.0, "south": 180.0,
+    "southwest": 225.0, "west": 270.0, "northwest": 315.0,
+    "north-east": 45.0, "south-east": 135.0, "south-west": 225.0, "north-west": 315.0,
+    "northern": 0.0, "eastern": 90.0, "southern": 180.0, "western": 270.0,
+    "northeastern": 45.0, "southeastern": 135.0, "southwestern": 225.0, "northwestern": 315.0,
+    "center": -1.0, "centre": -1.0, "central": -1.0,
+}
+
+# Capitalised name sequences ("Deir ez-Zor", "al-Khamisiya", "Jadid Ukaydat") in running text.
+_ART = r"(?:al|el|ad|ar|as|ash|at|az|an|ed|es|ez|en)"
+_NAME_RE = re.compile(
+    rf"(?:\b{_ART}[-\s])?[A-Z][\w'`’‘ʿ]*(?:[-\s](?:{_ART}[-\s])?[A-Z][\w'`’‘ʿ]*){{0,3}}"
+)
+_STOP = frozenset(
+    "The A An In On At Of And Or But As It This That These Those He She They We I Its Their His Her "
+    "Government Forces Army Syrian Syria SAA SDF ISIS IS HTS NDF YPG FSA US Russian Russia Iranian Iran Iraqi "
+    "Turkish Turkey Israeli Israel Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February "
+    "March April May June July August September October November December Figure Meanwhile However Late Early "
+    "According Tiger Republican Guard Hezbollah Islamic State Democratic Coalition Opposition".split()
+)
+
+
+@dataclass
+class _Mentions:
+    """Places named in a text, as (lat, lon, weight) anchors for disambiguation."""
+
+    points: list[tuple[float, float, str]]
+
+    def anchors(self, exclude: str, weight: float) -> list[tuple[float, float, float]]:
+        return [(lat, lon, weight) for lat, lon, key in self.points if key != exclude]
+
+
+def _mentions(text: str, gaz: Gazetteer, limit: int = 200) -> _Mentions:
+    """Unambiguous-enough places named in ``text``: the best candidate of each capitalised name."""
+    from geo_control.geocode.normalize import normalise, skeleton
+
+    points: list[tuple[float, float, str]] = []
+    seen: set[str] = set()
+    for m in _NAME_RE.finditer(text or ""):
+        phrase = m.group(0).strip()
+        if phrase in _STOP or len(phrase) < 4:
+            continue
+        words = phrase.split()
+        if all(w in _STOP for w in words):
+            continue
+        key = skeleton(normalise(phrase))
+        if not key or key in seen or len(key) < 3:
+            continue
+        seen.add(key)
+        cands = gaz.lookup(phrase, all=True)[:3]
+        if not cands or cands[0].match < 0.85 or cands[0].score < 0.7:
+            continue
+        best = cands[0]
+        # an ambiguous name (two good places far apart) says little about the area
+        if len(cands) > 1 and cands[1].score > best.score - 0.03 and \
+                distance_km(best.lon, best.lat, cands[1].lon, cands[1].lat) > 50:
+            continue
+        if best.feature == "region":
+            continue
+        points.append((best.lat, best.lon, key))
+        if len(points) >= limit:
+            break
+    return _Mentions(points)
+
+
+def _bearing_of(word: str) -> float | None:
+    return BEARINGS.get(word.strip().lower())
+
+
+def _radius_km(c: Candidate) -> float:
+    """How far a place extends from its point (for 'the southern part of X')."""
+    if c.feature in ("district",):
+        return 0.6
+    return max(0.5, min(6.0, c.uncertainty_km))
+
+
+class _Resolver:
+    def __init__(self, gaz: Gazetteer, doc_text: str):
+        self.gaz = gaz
+        self.doc = _mentions(doc_text, gaz) if doc_text else _Mentions([])
+        self._sentences: dict[str, _Mentions] = {}
+
+    def sentence(self, text: str) -> _Mentions:
+        if text not in self._sentences:
+            self._sentences[text] = _mentions(text, self.gaz, limit=30)
+        return self._sentences[text]
+
+    def resolve(self, name: str, st: Statement, extra: Sequence[tuple[float, float, float]] = ()) -> list[Candidate]:
+        from geo_control.geocode.normalize import normalise, skeleton
+
+        key = skeleton(normalise(name))
+        anchors = list(extra)
+        anchors += self.sentence(st.sentence).anchors(key, 1.0)
+        anchors += self.doc.anchors(key, 0.25)
+        return self.gaz.lookup(name, context=st.context, all=True, anchors=anchors)[:5]
+
+
+def _row(st: Statement, **kw) -> dict:
+    base = {
+        "id": event_id(st.doc, st.start, st.end, st.place or st.from_place, st.action),
+        "doc": st.doc, "doc_date": st.doc_date.isoformat(), "date": st.date.isoformat(),
+        "date_precision": st.date_precision, "actor": st.actor, "faction": st.faction, "action": st.action,
+        "place": st.place, "place_id": "", "place_name": "", "lat": math.nan, "lon": math.nan,
+        "precision": 1, "uncertainty_km": math.nan, "from_place": st.from_place,
+        "distance_km": st.distance_km if st.distance_km is not None else math.nan,
+        "bearing_deg": st.bearing_deg if st.bearing_deg is not None else math.nan,
+        "target": st.target, "modality": st.modality, "confidence": st.confidence,
+        "sentence": st.sentence, "start": st.start, "end": st.end,
+    }
+    base.update(kw)
+    return base
+
+
+def _unresolved(st: Statement, reason: str, cands: Sequence[Candidate]) -> dict:
+    text = "; ".join(f"{c.name} ({c.lat:.4f},{c.lon:.4f}) {c.governorate} {c.score:.2f}" for c in cands[:3])
+    return {
+        "doc": st.doc, "doc_date": st.doc_date.isoformat(), "date": st.date.isoformat(), "actor": st.actor,
+        "faction": st.faction, "action": st.action, "place": st.place or st.from_place, "reason": reason,
+        "candidates": text, "sentence": st.sentence, "start": st.start, "end": st.end,
+    }
+
+
+def _euphrates_side(gaz: Gazetteer, lat: float, lon: float, side: str) -> tuple[float, float, float] | None:
+    """A point ~1.5 km onto the ``side`` bank of the Euphrates nearest (lat, lon): (lat, lon, km to river)."""
+    best = None
+    for line in gaz.euphrates:
+        arr = np.asarray(line)
+        d = (arr[:, 0] - lon) ** 2 * math.cos(math.radians(lat)) ** 2 + (arr[:, 1] - lat) ** 2
+        j = int(np.argmin(d))
+        if best is None or d[j] < best[0]:
+            best = (float(d[j]), arr, j)
+    if best is None:
+        return None
+    _, arr, j = best
+    a, b = arr[max(0, j - 1)], arr[min(len(arr) - 1, j + 1)]
+    # river direction (downstream order unknown): take the normal pointing to the named side
+    dx, dy = (b[0] - a[0]) * math.cos(math.radians(lat)), b[1] - a[1]
+    normals = ((-dy, dx), (dy, -dx))
+    want = {"west": (-1, 0), "east": (1, 0), "north": (0, 1), "south": (0, -1)}.get(side)
+    if want is None:
+        return None
+    nx, ny = max(normals, key=lambda n: n[0] * want[0] + n[1] * want[1])
+    bearing = (math.degrees(math.atan2(nx, ny)) + 360) % 360
+    rlon, rlat = float(arr[j][0]), float(arr[j][1])
+    plon, plat = destination(rlon, rlat, bearing, 1.5)
+    return plat, plon, distance_km(lon, lat, rlon, rlat)
+
+
+def _place_statement(st: Statement, res: _Resolver) -> tuple[dict | None, dict | None]:
+    gaz = res.gaz
+    relation = (st.relation or "").strip().lower()
+    anchor_cands: list[Candidate] = []
+    anchor_pts: list[tuple[float, float, float]] = []
+    if st.from_place:
+        anchor_cands = res.resolve(st.from_place, st)
+        if anchor_cands and anchor_cands[0].score >= MIN_SCORE:
+            a = anchor_cands[0]
+            anchor_pts.append((a.lat, a.lon, 2.0))
+    between = relation.split(":", 1)[1].strip() if relation.startswith("between:") else ""
+    other: list[Candidate] = []
+    if between:
+        other = res.resolve(between, st)
+        if other and other[0].score >= MIN_SCORE:
+            anchor_pts.append((other[0].lat, other[0].lon, 1.5))
+
+    if st.place:
+        cands = res.resolve(st.place, st, extra=anchor_pts)
+        if not cands:
+            return None, _unresolved(st, "no gazetteer name matches", gaz.suggest(st.place))
+        best = cands[0]
+        if best.score < MIN_SCORE:
+            return None, _unresolved(st, f"best match scores {best.score:.2f} < {MIN_SCORE}", cands)
+        lat, lon, unc = best.lat, best.lon, best.uncertainty_km
+        precision = 3 if best.feature in AREA_FEATURES else 1
+        conf = st.confidence
+        # a close second that lies far away: the choice is a guess; say so in the confidence
+        if len(cands) > 1 and cands[1].score > best.score - 0.02 and \
+                distance_km(best.lon, best.lat, cands[1].lon, cands[1].lat) > 25:
+            conf = round(conf * 0.7, 3)
+            log.info("%s: %r ambiguous between %s and %s", st.doc, st.place, best.name, cands[1].name)
+        if relation == "near":
+            precision, unc = max(precision, 2), unc + 5.0
+        elif relation.startswith("part:"):
+            side = relation.split(":", 1)[1]
+            brg = _bearing_of(side)
+            r = _radius_km(best)
+            if brg is not None and brg >= 0:
+                lon, lat = destination(lon, lat, brg, r * 0.5)
+            precision, unc = max(precision, 2), max(r * 0.6, 0.5)
+        elif between and other and other[0].score >= MIN_SCORE:
+            o = other[0]
+            d = distance_km(best.lon, best.lat, o.lon, o.lat)
+            az, _, _ = gaz_geod_inv(best.lon, best.lat, o.lon, o.lat)
+            lon, lat = destination(best.lon, best.lat, az, d / 2)
+            precision, unc = 2, max(1.0, d / 2)
+        elif relation.startswith("bank:"):
+            side = relation.split(":", 1)[1]
+            moved = _euphrates_side(gaz, lat, lon, side)
+            if moved is not None and moved[2] < 15:
+                lat, lon = moved[0], moved[1]
+            precision, unc = max(precision, 2), unc + 2.0
+        elif relation == "offset" and st.distance_km is not None and st.bearing_deg is not None and not st.from_place:
+            lon, lat = destination(lon, lat, st.bearing_deg, st.distance_km)
+            precision, unc = 2, unc + max(1.0, 0.4 * st.distance_km)
+        return _row(st, place_id=best.place_id, place_name=best.name, lat=round(lat, 6), lon=round(lon, 6),
+                    precision=precision, uncertainty_km=round(unc, 2), confidence=conf), None
+
+    # No place of its own: the position is derived from from_place (and a relation).
+    if not st.from_place:
+        return None, _unresolved(st, "statement names no place", [])
+    if not anchor_cands:
+        return None, _unresolved(st, "from_place matches no gazetteer name", gaz.suggest(st.from_place))
+    a = anchor_cands[0]
+    if a.score < MIN_SCORE:
+        return None, _unresolved(st, f"from_place best match scores {a.score:.2f} < {MIN_SCORE}", anchor_cands)
+    lat, lon, unc = a.lat, a.lon, a.uncertainty_km
+    dist = st.distance_km
+    if st.bearing_deg is not None:
+        d = dist if dist is not None else DEFAULT_OFFSET_KM
+        lon, lat = destination(a.lon, a.lat, float(st.bearing_deg), float(d))
+        # a compass word is +-22.5 degrees: lateral error grows with distance
+        unc = unc + max(1.5, d * math.tan(math.radians(22.5))) + (0 if dist is not None else DEFAULT_OFFSET_KM)
+    elif dist is not None:
+        unc = unc + dist
+    else:
+        unc = unc + 5.0
+    if relation.startswith("bank:"):
+        moved = _euphrates_side(gaz, lat, lon, relation.split(":", 1)[1])
+        if moved is not None and moved[2] < 15:
+            lat, lon = moved[0], moved[1]
+    return _row(st, place_id=a.place_id, place_name=a.name, lat=round(lat, 6), lon=round(lon, 6),
+                precision=2, uncertainty_km=round(unc, 2)), None
+
+
+def gaz_geod_inv(lon1: float, lat1: float, lon2: float, lat2: float):
+    from geo_control.crs import GEOD
+
+    return GEOD.inv(lon1, lat1, lon2, lat2)
+
+
+def locate(statements: Sequence[Statement], gazetteer: Gazetteer, doc_text: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Geocode statements: (events with EVENT_COLUMNS, unresolved with UNRESOLVED_COLUMNS).
+
+    Every statement yields exactly one row in one of the two tables.
+    """
+    res = _Resolver(gazetteer, doc_text)
+    events, unresolved = [], []
+    for st in statements:
+        try:
+            ev, un = _place_statement(st, res)
+        except (ValueError, ArithmeticError) as exc:  # one bad statement is data, not a crash
+            log.warning("%s: cannot place %r: %s", st.doc, st.place, exc)
+            ev, un = None, _unresolved(st, f"error while placing: {exc}", [])
+        if ev is not None:
+            events.append(ev)
+        if un is not None:
+            unresolved.append(un)
+    ev_df = pd.DataFrame(events, columns=list(EVENT_COLUMNS))
+    if not ev_df.empty:
+        ev_df["precision"] = ev_df["precision"].astype(int)
+    un_df = pd.DataFrame(unresolved, columns=list(UNRESOLVED_COLUMNS))
+    return ev_df, un_df
