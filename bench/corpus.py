@@ -291,43 +291,53 @@ def report_date(i: int, n: int, start: dt.date = START, days: int = DAYS) -> dt.
     return start + dt.timedelta(days=days + 1 + (i - n) * 7 // 10)
 
 
-def _write(folder: Path, seed: int, indices: range, n: int, start: dt.date, days: int) -> list[list[str]]:
+def _write(folder: Path, seed: int, indices: range, n: int, start: dt.date, days: int,
+           manifest_mode: str = "w") -> int:
+    """Write reports ``indices`` and their manifest rows; the number of words written."""
     rows = []
+    words = 0
     for i in indices:
         date = report_date(i, n, start, days)
         name = f"report_{i:06d}.txt"
         text = report(seed, i, date)
+        words += len(text.split())
         (folder / name).write_text(text, encoding="utf-8")
         rows.append([name, date.isoformat(), "generated", text.split("\n", 1)[0]])
-    return rows
+    new = manifest_mode == "w" or not (folder / "manifest.csv").exists()
+    with open(folder / "manifest.csv", "w" if new else "a", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        if new:
+            w.writerow(["file", "date", "source", "title"])
+        w.writerows(rows)
+    return words
 
 
 def generate(out: str | Path, n: int, seed: int = 7, start: dt.date = START, days: int = DAYS) -> Path:
-    """Write ``n`` reports and ``manifest.csv`` (file,date,source,title) into ``out``."""
+    """Write ``n`` reports, ``manifest.csv`` (file,date,source,title) and ``corpus.json`` into ``out``."""
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    rows = _write(folder, seed, range(n), n, start, days)
-    with open(folder / "manifest.csv", "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["file", "date", "source", "title"])
-        w.writerows(rows)
-    (folder / "corpus.json").write_text(json.dumps({"n": n, "seed": seed, "start": start.isoformat(),
-                                                    "days": days, "extra": 0}))
+    words = _write(folder, seed, range(n), n, start, days)
+    meta = {"n": n, "seed": seed, "start": start.isoformat(), "days": days, "extra": 0, "words": words}
+    (folder / "corpus.json").write_text(json.dumps(meta))
     return folder
 
 
-def add_reports(folder: str | Path, k: int = 10) -> list[Path]:
-    """Append ``k`` new reports ("this week's"), dated after the last, to a generated corpus."""
-    folder = Path(folder)
-    meta = json.loads((folder / "corpus.json").read_text())
+def add_reports(corpus: str | Path, k: int = 10, into: str | Path | None = None) -> list[Path]:
+    """Write ``k`` new reports ("this week's"), dated after the last of a generated corpus.
+
+    They go into the corpus folder itself (its manifest is extended), or into ``into``, a
+    folder of their own with its own manifest. Calling it again adds the next ``k``.
+    """
+    corpus = Path(corpus)
+    meta = json.loads((corpus / "corpus.json").read_text())
+    folder = Path(into) if into else corpus
+    folder.mkdir(parents=True, exist_ok=True)
     first = meta["n"] + meta["extra"]
-    rows = _write(folder, meta["seed"], range(first, first + k), meta["n"],
-                  dt.date.fromisoformat(meta["start"]), meta["days"])
-    with open(folder / "manifest.csv", "a", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows(rows)
+    _write(folder, meta["seed"], range(first, first + k), meta["n"], dt.date.fromisoformat(meta["start"]),
+           meta["days"], manifest_mode="a")
     meta["extra"] += k
-    (folder / "corpus.json").write_text(json.dumps(meta))
-    return [folder / r[0] for r in rows]
+    (corpus / "corpus.json").write_text(json.dumps(meta))
+    return [folder / f"report_{i:06d}.txt" for i in range(first, first + k)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -335,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, required=True, help="number of reports")
     ap.add_argument("--out", required=True, help="output folder")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--add", type=int, default=0, help="append this many new reports to --out instead")
+    ap.add_argument("--add", type=int, default=0, help="append this many new reports to the corpus --out instead")
     args = ap.parse_args(argv)
     if args.add:
         add_reports(args.out, args.add)

@@ -104,7 +104,7 @@ def map_documents(
     factions: FactionRegistry,
     gazetteer,
     on_result: Callable[[int, Document, Tables], None],
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
 ) -> None:
     """Extract and geocode ``(index, document)`` pairs on the cluster.
 
@@ -115,7 +115,7 @@ def map_documents(
 
     n_workers = max(1, len(client.scheduler_info()["workers"]))
     resources: Any = client.scatter((factions, gazetteer), broadcast=True, hash=False)
-    batches = _batches(documents, batch_size)
+    batches = _batches(documents, batch_size or BATCH_SIZE)
     pending: dict[Any, list[tuple[int, Document]]] = {}
 
     def submit(batch: list[tuple[int, Document]]):

@@ -8,6 +8,7 @@ interrupted run leaves the previous outputs whole.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
@@ -115,16 +116,23 @@ def run(
     """
     from geo_control.export import staged_output, write_geopackage, write_run_json, write_tables
     from geo_control.geocode import Gazetteer
-    from geo_control.ingest import read_reports
     from geo_control.model import build, read_baseline
     from geo_control.render import render_all
+    from geo_control.streaming import iter_reports
 
     settings = settings or Settings()
     data = settings.resolved_data_dir()
     factions = FactionRegistry.load(data, settings.factions_file)
     baseline_gdf = read_baseline(baseline) if baseline else None
-    documents = read_reports(inputs, default_date=default_date)
-    log.info("read %d reports", len(documents))
+    total, stream = iter_reports(inputs, default_date=default_date)
+    # Texts are dropped once extracted: only names, dates and checksums stay for run.json.
+    documents: list[Document] = []
+
+    def reading() -> Iterator[Document]:
+        for doc in stream:
+            yield doc
+            documents.append(dataclasses.replace(doc, text=""))
+
     gazetteer = Gazetteer.load(data, overrides=settings.overrides_file)
     doc_cache = DocumentCache.for_run(data, factions, settings.overrides_file) if cache else None
     client = None
@@ -133,12 +141,12 @@ def run(
 
         client = connect(scheduler)
     try:
-        events, unresolved = extract_events(documents, factions, gazetteer, progress,
-                                            cache=doc_cache, client=client)
+        events, unresolved = extract_events(reading(), factions, gazetteer, progress,
+                                            cache=doc_cache, client=client, total=total)
     finally:
         if client is not None:
             close(client)
-    log.info("%d events, %d unresolved mentions", len(events), len(unresolved))
+    log.info("%d reports: %d events, %d unresolved mentions", len(documents), len(events), len(unresolved))
     basemap = load_basemap(data)
     layers = build(events, basemap, settings, factions, baseline=baseline_gdf)
 
