@@ -46,3 +46,35 @@ def load_basemap(data_dir: Path) -> Basemap:
         lakes=_read(h / "ne10m_lakes_region.geojson"),
         disputed=_read(b / "ne10m_disputed_areas_region.geojson"),
     )
+
+
+#: WOF placetypes that make a settlement cell of the control model.
+SETTLEMENT_PLACETYPES = ("locality", "neighbourhood")
+
+
+def load_settlements(data_dir: Path, country: str = "SY") -> gpd.GeoDataFrame:
+    """Settlements of ``country`` from the Who's On First gazetteer, as points in EPSG:4326.
+
+    One row per distinct position (columns wof_id, name, gn_id, placetype), sorted by wof_id so
+    the cells built from them are the same on every run. Deprecated records
+    (``mz_is_current`` 0) are left out.
+    """
+    import pandas as pd
+
+    path = data_dir / "gazetteer" / "wof_places_syria_region.tsv.gz"
+    if not path.exists():
+        raise MissingInputError(f"{path}: gazetteer missing; restore data/ from the repository")
+    cols = ["wof_id", "placetype", "country", "name", "latitude", "longitude", "gn_id", "mz_is_current"]
+    df = pd.read_csv(path, sep="\t", usecols=cols, dtype={"gn_id": "string", "name": "string"},
+                     keep_default_na=False, na_values={"latitude": [""], "longitude": [""]})
+    df = df[(df["country"] == country) & df["placetype"].isin(SETTLEMENT_PLACETYPES)]
+    df = df[(df["mz_is_current"].astype(str) != "0") & df["latitude"].notna() & df["longitude"].notna()]
+    df = df.sort_values("wof_id", kind="stable")
+    # Two records at one position would give Voronoi a duplicate seed: keep the first by id.
+    key = df["latitude"].round(5).astype(str) + "," + df["longitude"].round(5).astype(str)
+    df = df[~key.duplicated()].reset_index(drop=True)
+    return gpd.GeoDataFrame(
+        df[["wof_id", "name", "gn_id", "placetype"]],
+        geometry=gpd.points_from_xy(df["longitude"], df["latitude"]),
+        crs=STORAGE_CRS,
+    )

@@ -1,0 +1,329 @@
+"""Areas from places: which source (place state, advance corridor, baseline) paints each cell.
+
+Per step, every cell of the settlement coverage gets at most one source: the place with
+evidence inside it (several places in one cell split it by their own Voronoi cells), else the
+nearest place with evidence within the settlement reach. Partial statements split a place's
+ground by a line across it. Advance corridors then paint over ground whose evidence is older
+than the advance. Ground that no evidence touches shows the baseline, if one was given.
+A step is thus a label per plain cell plus explicit pieces for the few split cells, which
+makes dissolving (coverage union) and comparing steps cheap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+from scipy.spatial import cKDTree
+
+from geo_control.model.cells import GRID, Cells, project
+from geo_control.model.state import Evidence, Timeline
+
+#: Sources of a step: index -> Source. Cell arrays hold these indices; -1 is no source.
+NONE = -1
+#: A split line stops this far short of the place, so the place stays on its own side.
+PART_OFFSET_M = 150.0
+
+
+@dataclass(frozen=True)
+class Source:
+    """What paints some ground at one step."""
+
+    label: tuple[str, str] | None          # (faction, status); None erases (holder unknown)
+    date: dt.date
+    confidence: float
+    event_ids: tuple[str, ...] = ()
+    sentences: frozenset = frozenset()
+    sides: tuple[str, ...] = ()
+    besieger: str = ""
+    kind: str = "place"                    # place | corridor | baseline
+    key: str = ""                          # site key, corridor event id or baseline label
+
+    @property
+    def faction(self) -> str:
+        return "" if self.label is None else self.label[0]
+
+
+@dataclass
+class Painting:
+    """One step: a source per plain cell, explicit (geometry, source) pieces for split cells."""
+
+    sources: list[Source]
+    cell_src: np.ndarray
+    special: dict[int, list[tuple[Any, int]]] = field(default_factory=dict)
+
+
+@dataclass
+class Baseline:
+    """A starting map cut to the cells: a source per whole cell, pieces for cut cells."""
+
+    sources: list[Source]
+    cell_src: np.ndarray
+    special: dict[int, list[tuple[Any, int]]]
+
+
+def baseline_cells(polys_by_label: dict[tuple[str, str], Any], cells: Cells) -> Baseline:
+    """Cut baseline polygons (projected, by (faction, status)) to the cells."""
+    n = len(cells.geoms)
+    cell_src = np.full(n, NONE, dtype=np.int64)
+    special: dict[int, list] = {}
+    sources: list[Source] = []
+    for label in sorted(polys_by_label):
+        geom = polys_by_label[label]
+        idx = len(sources)
+        sources.append(Source(label, dt.date.min, 1.0, kind="baseline", key=f"{label[0]}/{label[1]}",
+                              sides=()))
+        shapely.prepare(geom)
+        cand = cells.tree.query(geom, predicate="intersects")
+        cand = np.sort(cand)
+        whole = shapely.contains_properly(geom, cells.geoms[cand])
+        for c in cand[whole].tolist():
+            cell_src[c] = idx
+        cut = cand[~whole]
+        if len(cut):
+            pieces = shapely.intersection(cells.geoms[cut], geom, grid_size=GRID)
+            for c, piece in zip(cut.tolist(), pieces, strict=True):
+                piece = _polygonal(piece)
+                if piece.is_empty or piece.area < 1.0:
+                    continue
+                if abs(piece.area - cells.geoms[c].area) < 1.0:
+                    cell_src[c] = idx
+                else:
+                    special.setdefault(c, []).append((piece, idx))
+    # A cell cut into pieces by two labels keeps only pieces; a whole cell and a piece cannot mix.
+    for c in list(special):
+        if cell_src[c] != NONE:
+            special[c].append((cells.geoms[c], int(cell_src[c])))
+            cell_src[c] = NONE
+    return Baseline(sources, cell_src, special)
+
+
+def _polygonal(geom):
+    if geom is None or geom.is_empty:
+        return shapely.Polygon()
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    polys = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and p.area > 0]
+    return shapely.union_all(polys) if polys else shapely.Polygon()
+
+
+class Painter:
+    """Paints every step of a timeline onto the cells, caching what does not change."""
+
+    def __init__(self, cells: Cells, timeline: Timeline, settings, baseline: Baseline | None = None):
+        self.cells = cells
+        self.tl = timeline
+        self.settings = settings
+        self.half_life = float(settings.half_life_days)
+        self.baseline = baseline
+        keys = sorted(timeline.sites)
+        lon = np.array([timeline.sites[k].lon for k in keys], float)
+        lat = np.array([timeline.sites[k].lat for k in keys], float)
+        x, y = project(lon, lat, cells.crs)
+        self.xy = {k: (float(a), float(b)) for k, a, b in zip(keys, x, y, strict=True)}
+        own = cells.cell_of(x, y)
+        self.own = {k: int(c) for k, c in zip(keys, own, strict=True)}
+        self._frag: dict[int, dict[int, Any]] = {}
+        self._split_cache: dict[tuple, list] = {}
+
+    # -- corridors -------------------------------------------------------------------------
+    def corridor_fragments(self, i: int) -> dict[int, Any]:
+        """A corridor cut to the cells it crosses (cell -> piece), computed once."""
+        if i not in self._frag:
+            geom = self.tl.corridors[i].geometry
+            cand = np.sort(self.cells.tree.query(geom, predicate="intersects"))
+            pieces = shapely.intersection(self.cells.geoms[cand], geom, grid_size=GRID)
+            self._frag[i] = {int(c): _polygonal(p) for c, p in zip(cand, pieces, strict=True)
+                             if not _polygonal(p).is_empty and _polygonal(p).area > 1.0}
+        return self._frag[i]
+
+    # -- one step --------------------------------------------------------------------------
+    def paint(self, t: int, day: dt.date) -> Painting:
+        """The painting of step ``t``, with confidences evaluated on ``day``."""
+        cells = self.cells
+        state = self.tl.states[t]
+        n = len(cells.geoms)
+        sources: list[Source] = []
+        cell_src = np.full(n, NONE, dtype=np.int64)
+        special: dict[int, list[tuple[Any, int]]] = {}
+        if self.baseline is not None:
+            sources.extend(self.baseline.sources)
+            cell_src[:] = self.baseline.cell_src
+            special.update({c: list(p) for c, p in self.baseline.special.items()})
+        keys = list(state)
+        # Sources of each site: the whole place, then its parts in date order.
+        site_src: dict[str, tuple[int | None, list[tuple[float, int]]]] = {}
+        for key in keys:
+            whole, parts = state[key]
+            w = None
+            if whole is not None:
+                w = len(sources)
+                sources.append(self._source(whole, key, day))
+            plist = []
+            for bearing, ev in parts:
+                plist.append((bearing, len(sources)))
+                sources.append(self._source(ev, key, day))
+            site_src[key] = (w, plist)
+        if keys:
+            pts = np.array([self.xy[k] for k in keys])
+            tree = cKDTree(pts)
+            dist, nearest = tree.query(cells.xy, k=1, distance_upper_bound=cells.reach_m)
+            assigned = np.where(np.isfinite(dist), nearest, -1)
+            own_by_cell: dict[int, list[int]] = {}
+            for i, k in enumerate(keys):
+                c = self.own[k]
+                if c >= 0:
+                    own_by_cell.setdefault(c, []).append(i)
+            for c, members in own_by_cell.items():
+                assigned[c] = members[0] if len(members) == 1 else -2
+            whole_src = np.array([NONE if site_src[k][0] is None else site_src[k][0] for k in keys], dtype=np.int64)
+            has_parts = np.array([bool(site_src[k][1]) for k in keys], dtype=bool)
+            hit = assigned >= 0
+            plain = np.zeros(n, dtype=bool)
+            plain[hit] = ~has_parts[assigned[hit]]
+            cell_src[plain] = whole_src[assigned[plain]]
+            if special:
+                for c in np.flatnonzero(hit).tolist():
+                    special.pop(c, None)
+            for c in np.flatnonzero(hit & ~plain).tolist():
+                key = keys[assigned[c]]
+                w, plist = site_src[key]
+                cell_src[c] = NONE
+                special[c] = self._split_parts(c, cells.geoms[c], key, w, plist)
+            for c, members in own_by_cell.items():
+                if len(members) < 2:
+                    continue
+                special.pop(c, None)
+                cell_src[c] = NONE
+                special[c] = self._split_sites(c, [keys[i] for i in members], site_src)
+        # Erasing sources (holder unknown) hide the baseline but paint nothing.
+        erase = {i for i, s in enumerate(sources) if s.label is None}
+        if erase:
+            cell_src[np.isin(cell_src, list(erase))] = NONE
+            for c in list(special):
+                special[c] = [(g, s) for g, s in special[c] if s not in erase]
+        for i in self.tl.active_corridors[t]:
+            cor = self.tl.corridors[i]
+            src = len(sources)
+            sources.append(Source((cor.faction, "held"), cor.date, cor.confidence * self._decay(cor.date, day),
+                                  (cor.event_id,), cor.sentences, kind="corridor", key=cor.event_id))
+            for c, frag in self.corridor_fragments(i).items():
+                if c in special:
+                    pieces = special[c]
+                elif cell_src[c] != NONE:
+                    pieces = [(cells.geoms[c], int(cell_src[c]))]
+                else:
+                    pieces = []
+                special[c] = self._overpaint(pieces, frag, src, sources)
+                cell_src[c] = NONE
+        for c in list(special):
+            pieces = [(g, s) for g, s in special[c] if not g.is_empty and g.area > 1.0]
+            if not pieces:
+                del special[c]
+            elif len(pieces) == 1 and abs(pieces[0][0].area - cells.geoms[c].area) < 1.0:
+                cell_src[c] = pieces[0][1]
+                del special[c]
+            else:
+                special[c] = pieces
+        return Painting(sources, cell_src, special)
+
+    def _decay(self, date: dt.date, day: dt.date) -> float:
+        age = max(0, (day - date).days)
+        return 0.5 ** (age / self.half_life) if self.half_life > 0 else 1.0
+
+    def _source(self, ev: Evidence, key: str, day: dt.date) -> Source:
+        return Source(ev.label, ev.date, ev.at(day, self.half_life), ev.event_ids, ev.sentences, ev.sides,
+                      ev.besieger, "place", key)
+
+    def _overpaint(self, pieces, frag, src: int, sources: list[Source]):
+        """A corridor over a cell's pieces: it wins over older evidence, loses to newer."""
+        date = sources[src].date
+        label = sources[src].label
+        out, kept = [], []
+        for geom, s in pieces:
+            if sources[s].date < date and sources[s].label != label:
+                rest = _polygonal(shapely.difference(geom, frag, grid_size=GRID))
+                if not rest.is_empty:
+                    out.append((rest, s))
+            else:
+                out.append((geom, s))
+                kept.append(geom)
+        mine = frag if not kept else _polygonal(shapely.difference(frag, shapely.union_all(kept, grid_size=GRID),
+                                                                   grid_size=GRID))
+        if not mine.is_empty:
+            out.append((mine, src))
+        return out
+
+    def _split_parts(self, c: int, geom, key: str, whole: int | None, plist):
+        """A place's ground split by the parts statements name (south half to one side...)."""
+        x, y = self.xy[key]
+        cache_key = ("parts", c, key, tuple(b for b, _ in plist))
+        if cache_key not in self._split_cache:
+            pieces = []
+            rest = geom
+            for bearing, _ in plist:
+                half = _half_plane(x, y, bearing, geom)
+                part = _polygonal(shapely.intersection(rest, half, grid_size=GRID))
+                rest = _polygonal(shapely.difference(rest, half, grid_size=GRID))
+                pieces.append(part)
+            # Later parts override earlier ones where they overlap (north half then north-east).
+            self._split_cache[cache_key] = [rest, *pieces]
+        rest, *pieces = self._split_cache[cache_key]
+        out = [(p, s) for p, (_, s) in zip(pieces, plist, strict=True)]
+        if whole is not None:
+            out.append((rest, whole))
+        return out
+
+    def _split_sites(self, c: int, members: list[str], site_src):
+        """A cell holding several places: each gets its own Voronoi piece of it."""
+        geom = self.cells.geoms[c]
+        cache_key = ("sites", c, tuple(members))
+        if cache_key not in self._split_cache:
+            pts = shapely.multipoints([self.xy[k] for k in members])
+            vor = shapely.get_parts(shapely.voronoi_polygons(pts, extend_to=geom, ordered=True))
+            if len(vor) != len(members):  # coincident points: fall back to the first place
+                vor = np.array([geom] + [shapely.Polygon()] * (len(members) - 1), dtype=object)
+            self._split_cache[cache_key] = [_polygonal(shapely.intersection(v, geom, grid_size=GRID))
+                                            for v in vor]
+        out = []
+        for key, piece in zip(members, self._split_cache[cache_key], strict=True):
+            w, plist = site_src[key]
+            if piece.is_empty:
+                continue
+            if plist:
+                out.extend(self._split_piece(piece, key, w, plist))
+            elif w is not None:
+                out.append((piece, w))
+        return out
+
+    def _split_piece(self, piece, key, whole, plist):
+        x, y = self.xy[key]
+        out, rest = [], piece
+        for bearing, s in plist:
+            half = _half_plane(x, y, bearing, piece)
+            out.append((_polygonal(shapely.intersection(rest, half, grid_size=GRID)), s))
+            rest = _polygonal(shapely.difference(rest, half, grid_size=GRID))
+        if whole is not None:
+            out.append((rest, whole))
+        return out
+
+
+def _half_plane(x: float, y: float, bearing: float, geom):
+    """The side of a line across (x, y) that faces ``bearing`` (degrees clockwise from north)."""
+    if math.isnan(bearing):
+        return shapely.Polygon()
+    x0, y0, x1, y1 = geom.bounds
+    size = 4 * max(x1 - x0, y1 - y0, 1000.0)
+    ux, uy = math.sin(math.radians(bearing)), math.cos(math.radians(bearing))
+    px, py = -uy, ux  # along the split line
+    cx, cy = x + ux * PART_OFFSET_M, y + uy * PART_OFFSET_M
+    return shapely.Polygon([
+        (cx + px * size, cy + py * size),
+        (cx + px * size + ux * size, cy + py * size + uy * size),
+        (cx - px * size + ux * size, cy - py * size + uy * size),
+        (cx - px * size, cy - py * size),
+    ])

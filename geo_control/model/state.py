@@ -1,0 +1,407 @@
+"""Control state per place over time: what each statement does to the place it names.
+
+A capture hands the place to the capturer; a withdrawal hands it to the other side where one
+is known (the current holder, or the faction the same report or nearby reports fight),
+otherwise leaves it unknown; a siege keeps the holder and marks the place besieged by the
+besieger; a contest makes it contested; a hold confirms. An advance gives the point reached
+to the advancing faction with lower confidence and claims a corridor along its vector.
+Only asserted and claimed statements change control; a claim that contradicts stronger
+evidence makes the place contested instead of flipping it. State persists until contradicted;
+confidence halves every ``half_life_days`` without new evidence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geo_control.crs import destination, distance_km
+from geo_control.records import CONTROL_ACTIONS, CONTROLLING_MODALITIES, Step
+
+log = logging.getLogger(__name__)
+
+#: Confidence factor of the point an advance reached, against a capture of it.
+ADVANCE_FACTOR = 0.7
+#: Confidence of a statement whose confidence is missing.
+DEFAULT_CONFIDENCE = 0.8
+#: How far (km) and how long (days) to look for the other side when the report names none.
+NEARBY_KM, NEARBY_DAYS = 60.0, 30
+
+_DIRS = {
+    "north": 0.0, "northeast": 45.0, "east": 90.0, "southeast": 135.0,
+    "south": 180.0, "southwest": 225.0, "west": 270.0, "northwest": 315.0,
+}
+_PART = re.compile(
+    r"\b(?P<dir>(?:north|south)(?:[- ]?(?:east|west))?|east|west)(?:ern)?\s+"
+    r"(?:parts?|half|halves|sides?|sections?|sectors?|neighbou?rhoods?|districts?|quarters?|outskirts|"
+    r"edges?|portions?|areas?|suburbs?|countryside|bank)\s+of\s+(?:the\s+)?"
+    r"(?:(?:city|town|village|neighbou?rhood|district)\s+of\s+)?$",
+    re.IGNORECASE,
+)
+_HALF = re.compile(r"\b(?:half|parts?|some|most)\s+of\s+(?:the\s+)?(?:(?:city|town|village)\s+of\s+)?$",
+                   re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The state of a place (or of one part of it) after the latest statement about it.
+
+    ``faction`` None means the holder is unknown: the place is no longer painted, and its
+    ground no longer shows older evidence or the baseline.
+    """
+
+    faction: str | None
+    status: str                      # held | contested | besieged
+    date: dt.date
+    confidence: float
+    event_ids: tuple[str, ...]
+    sentences: frozenset = frozenset()
+    sides: tuple[str, ...] = ()      # contested: the factions fighting for it
+    besieger: str = ""
+
+    def at(self, day: dt.date, half_life: float) -> float:
+        """Confidence on ``day``, decayed since the last evidence."""
+        age = max(0, (day - self.date).days)
+        return self.confidence * 0.5 ** (age / half_life) if half_life > 0 else self.confidence
+
+    @property
+    def label(self) -> tuple[str, str] | None:
+        if self.faction is None:
+            return None
+        return ("contested", "contested") if self.status == "contested" else (self.faction, self.status)
+
+
+@dataclass
+class SiteInfo:
+    """A place that statements give a state to: a gazetteer place, or a derived point."""
+
+    key: str
+    place_id: str
+    place_name: str
+    lon: float
+    lat: float
+
+
+@dataclass
+class Corridor:
+    """The ground an advance claims: a band along its vector (geometry built by ``areas``)."""
+
+    event_id: str
+    faction: str
+    date: dt.date
+    confidence: float
+    start: tuple[float, float]       # lon, lat
+    end: tuple[float, float]
+    sentences: frozenset = frozenset()
+    geometry: Any = None          # the band, in the projected CRS
+
+
+@dataclass
+class Timeline:
+    """Everything ``areas`` and ``build`` need: sites, per-step states, corridors, advances."""
+
+    sites: dict[str, SiteInfo]
+    #: per step: key -> (whole evidence or None, ((bearing or nan, part evidence), ...))
+    states: list[dict[str, tuple[Evidence | None, tuple[tuple[float, Evidence], ...]]]]
+    corridors: list[Corridor]
+    #: per step: indices into ``corridors`` that are active (dated before the step ends)
+    active_corridors: list[list[int]]
+    advances: list[dict] = field(default_factory=list)
+
+
+def part_of(place: str, sentence: str) -> float | None:
+    """Bearing of the part of a place a statement is about, NaN for an undirected part, or None.
+
+    >>> part_of("Hamidiyah", "liberated the southern part of Hamidiyah neighborhood")
+    180.0
+    >>> part_of("Mayadin", "ISIS holds half of Mayadin")
+    nan
+    >>> part_of("Mayadin", "the army captured Mayadin") is None
+    True
+    """
+    place = str(place or "").strip()
+    text = str(sentence or "")
+    windows = []
+    if place:
+        for found in re.finditer(re.escape(place), text, re.IGNORECASE):
+            windows.append(text[max(0, found.start() - 80):found.start()])
+    # The geocoder may keep the qualifier in the mention itself ("southern part of Hamidiyah").
+    head = re.split(r"\bof\b", place, maxsplit=1, flags=re.IGNORECASE)
+    if len(head) == 2:
+        windows.append(head[0] + "of ")
+    for window in windows:
+        m = _PART.search(window)
+        if m:
+            key = re.sub(r"[- ]", "", m.group("dir").lower())
+            return _DIRS.get(key)
+        if _HALF.search(window):
+            return math.nan
+    return None
+
+
+def _num(value) -> float | None:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(out) else out
+
+
+def _date(value, fallback) -> dt.date | None:
+    for v in (value, fallback):
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
+            continue
+        if isinstance(v, dt.datetime):
+            return v.date()
+        if isinstance(v, dt.date):
+            return v
+        try:
+            return dt.date.fromisoformat(str(v)[:10])
+        except ValueError:
+            continue
+    return None
+
+
+def prepare_events(events: pd.DataFrame) -> pd.DataFrame:
+    """Events with a parsed ``day``, numeric fields, and a deterministic order (day, id)."""
+    df = events.copy()
+    df["day"] = [_date(d, dd) for d, dd in zip(df["date"], df["doc_date"], strict=True)]
+    df = df[df["day"].notna()]
+    for col in ("lat", "lon", "distance_km", "bearing_deg", "confidence", "precision", "uncertainty_km"):
+        df[col] = pd.to_numeric(df[col], errors="coerce")
+    for col in ("id", "doc", "faction", "action", "place", "place_id", "place_name", "from_place", "target",
+                "modality", "sentence"):
+        df[col] = df[col].fillna("").astype(str)
+    df["start"] = pd.to_numeric(df["start"], errors="coerce").fillna(-1).astype(int)
+    return df.sort_values(["day", "id"], kind="stable").reset_index(drop=True)
+
+
+class _OtherSide:
+    """Who a faction fights, from the same report first, then from nearby recent events."""
+
+    def __init__(self, df: pd.DataFrame):
+        self.by_doc: dict[str, Counter] = {}
+        for doc, fac in zip(df["doc"], df["faction"], strict=True):
+            if fac and fac != "unknown":
+                self.by_doc.setdefault(doc, Counter())[fac] += 1
+        ok = df["lat"].notna() & df["lon"].notna() & (df["faction"] != "") & (df["faction"] != "unknown")
+        self.lat = df.loc[ok, "lat"].to_numpy(float)
+        self.lon = df.loc[ok, "lon"].to_numpy(float)
+        self.day = df.loc[ok, "day"].to_numpy()
+        self.fac = df.loc[ok, "faction"].to_numpy(object)
+
+    def __call__(self, faction: str, doc: str, lon: float, lat: float, day: dt.date) -> str | None:
+        counts = {f: n for f, n in self.by_doc.get(doc, Counter()).items() if f != faction}
+        if not counts and len(self.lat) and not math.isnan(lat):
+            # Equirectangular distance is enough to find neighbours within tens of km.
+            dx = (self.lon - lon) * 111.32 * math.cos(math.radians(lat))
+            dy = (self.lat - lat) * 110.57
+            near = (np.hypot(dx, dy) <= NEARBY_KM) & (self.fac != faction)
+            near &= np.array([abs((d - day).days) <= NEARBY_DAYS for d in self.day], dtype=bool)
+            counts = Counter(self.fac[near].tolist())
+        if not counts:
+            return None
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+
+
+def _combine(old: Evidence, new: Evidence, half_life: float) -> Evidence:
+    """The same state said again: confidence adds up (noisy-or), sources accumulate."""
+    conf = 1.0 - (1.0 - old.at(new.date, half_life)) * (1.0 - new.confidence)
+    return replace(new, confidence=conf, event_ids=tuple(dict.fromkeys(old.event_ids + new.event_ids)),
+                   sentences=old.sentences | new.sentences,
+                   sides=tuple(sorted(set(old.sides) | set(new.sides))),
+                   besieger=new.besieger or old.besieger)
+
+
+def apply(current: Evidence | None, faction: str, action: str, weight: float, claimed: bool, day: dt.date,
+          eid: str, sentences: frozenset, other, half_life: float) -> Evidence | None:
+    """The new state of a place (or part) after one statement; ``other()`` finds the other side."""
+    holder = current.faction if current is not None else None
+    base: dict[str, Any] = dict(date=day, confidence=weight, event_ids=(eid,), sentences=sentences)
+    if action in ("capture", "advance"):
+        new = Evidence(faction, "held", **base)
+    elif action == "hold":
+        if current is not None and holder == faction and current.status == "besieged":
+            return _combine(current, replace(current, **base), half_life)
+        new = Evidence(faction, "held", **base)
+    elif action == "withdraw":
+        if current is not None and current.status == "contested":
+            rest = [s for s in current.sides if s != faction]
+            side = rest[0] if rest else other()
+        elif holder is not None and holder != faction:
+            side = holder
+        else:
+            side = other()
+        new = Evidence(side, "held", **base)
+    elif action == "siege":
+        if holder is not None and holder != faction and current is not None and current.status != "contested":
+            side = holder
+        elif current is not None and current.status == "contested":
+            rest = [s for s in current.sides if s != faction]
+            side = rest[0] if rest else other()
+        else:
+            side = other()
+        new = Evidence(side, "besieged", besieger=faction, **base)
+    elif action == "contest":
+        sides = {faction}
+        if current is not None and current.status == "contested":
+            sides |= set(current.sides)
+        elif holder is not None:
+            sides.add(holder)
+        else:
+            opp = other()
+            if opp:
+                sides.add(opp)
+        new = Evidence(faction, "contested", sides=tuple(sorted(sides)), **base)
+    else:
+        return current
+    if current is None or current.faction is None:
+        return new
+    if new.faction == current.faction and new.status == current.status:
+        return _combine(current, new, half_life)
+    if claimed and new.faction is not None and current.at(day, half_life) > weight:
+        # A weaker claim against stronger evidence: both sides' word stands, the place is contested.
+        sides = {s for s in (current.faction, new.faction) if s} | set(current.sides) | set(new.sides)
+        return Evidence(new.faction, "contested", day, weight, tuple(dict.fromkeys(current.event_ids + (eid,))),
+                        current.sentences | sentences, tuple(sorted(sides)))
+    return new
+
+
+def timeline(events: pd.DataFrame, steps: list[Step], settings) -> Timeline:
+    """Run every controlling statement through the places it names, step by step."""
+    df = prepare_events(events)
+    other_side = _OtherSide(df)
+    half = float(settings.half_life_days)
+    ctrl = (df["action"].isin(CONTROL_ACTIONS) & df["modality"].isin(CONTROLLING_MODALITIES)
+            & df["lat"].notna() & df["lon"].notna() & (df["faction"] != "") & (df["faction"] != "unknown"))
+    # An area centroid (a governorate, "the countryside") says nothing about a settlement's ground.
+    ctrl &= df["precision"].fillna(1) < 3
+    sites: dict[str, SiteInfo] = {}
+    places_by_name: dict[str, tuple[float, float]] = {}
+    for row in df[df["lat"].notna() & df["lon"].notna() & (df["precision"] == 1)].itertuples(index=False):
+        for name in (row.place, row.place_name):
+            if name:
+                places_by_name.setdefault(name.lower(), (row.lon, row.lat))
+
+    def site_for(row) -> tuple[str, float | None]:
+        part = part_of(row.place, row.sentence)
+        offset = bool(row.from_place) and (row.distance_km or 0) > 0 and part is None
+        if row.place_id and not offset:
+            key = f"id:{row.place_id}"
+        else:
+            key = f"pt:{row.lat:.4f},{row.lon:.4f}"
+        if key not in sites:
+            lon, lat = row.lon, row.lat
+            if part is not None and row.place_name.lower() in places_by_name:
+                lon, lat = places_by_name[row.place_name.lower()]
+            sites[key] = SiteInfo(key, row.place_id, row.place_name or row.place, float(lon), float(lat))
+        return key, part
+
+    whole: dict[str, Evidence | None] = {}
+    parts: dict[str, dict[float, Evidence]] = {}
+    corridors: list[Corridor] = []
+    advances: list[dict] = []
+    states: list[dict] = []
+    active: list[list[int]] = []
+    rows = df[ctrl]
+    it = rows.itertuples(index=False)
+    pending = next(it, None)
+    for step in steps:
+        while pending is not None and pending.day < step.end:
+            row = pending
+            pending = next(it, None)
+            claimed = row.modality == "claimed"
+            conf = row.confidence if not math.isnan(row.confidence) else DEFAULT_CONFIDENCE
+            weight = conf * (settings.claim_weight if claimed else 1.0)
+            if row.action == "advance":
+                weight *= ADVANCE_FACTOR
+            key, part = site_for(row)
+            sents = frozenset({(row.doc, row.sentence)})
+
+            def other(row=row):
+                return other_side(row.faction, row.doc, row.lon, row.lat, row.day)
+
+            if part is None:
+                new = apply(whole.get(key), row.faction, row.action, weight, claimed, row.day, row.id, sents,
+                            other, half)
+                whole[key] = new
+                parts.pop(key, None)  # a statement about the whole place overrides its parts
+            else:
+                cur = parts.get(key, {}).get(part) if not math.isnan(part) else None
+                if cur is None:
+                    cur = whole.get(key)
+                new = apply(cur, row.faction, row.action, weight, claimed, row.day, row.id, sents, other, half)
+                if new is not None and math.isnan(part) and new.status == "held" and row.action != "hold":
+                    # "half of X": split between the newcomer and whoever held it: contested.
+                    sides = tuple(sorted({s for s in (new.faction, cur.faction if cur else None) if s}))
+                    new = replace(new, status="contested", sides=sides)
+                if new is not None and math.isnan(part):
+                    whole[key] = new
+                else:
+                    parts.setdefault(key, {})[float(part)] = new  # type: ignore[assignment]
+            if row.action == "advance":
+                start = _advance_start(row, places_by_name)
+                if start is not None:
+                    corridor = Corridor(row.id, row.faction, row.day, weight, start, (row.lon, row.lat), sents)
+                    corridor.geometry = corridor_geometry(corridor, settings)
+                    corridors.append(corridor)
+                    _claim_corridor(corridor, key, whole, parts, sites, settings.projected_crs)
+                advances.append(dict(
+                    event_id=row.id, faction=row.faction, from_place=row.from_place, target=row.target,
+                    distance_km=row.distance_km, bearing_deg=row.bearing_deg, day=row.day, start=start,
+                    end=(row.lon, row.lat), confidence=weight,
+                ))
+        states.append({k: (whole.get(k), tuple(sorted(parts.get(k, {}).items(), key=lambda kv: kv[1].date)))
+                       for k in sorted(set(whole) | set(parts))})
+        active.append([i for i, c in enumerate(corridors) if c.date < step.end])
+    return Timeline(sites, states, corridors, active, advances)
+
+
+def corridor_geometry(corridor: Corridor, settings):
+    """The band of ``advance_corridor_km`` on each side of the advance, projected, on the 1 m grid."""
+    import shapely
+
+    from geo_control.model.cells import GRID, QUAD_SEGS, project
+
+    x, y = project([corridor.start[0], corridor.end[0]], [corridor.start[1], corridor.end[1]],
+                   settings.projected_crs)
+    line = shapely.LineString(np.column_stack([x, y]))
+    band = shapely.buffer(line, settings.advance_corridor_km * 1000.0, quad_segs=QUAD_SEGS)
+    return shapely.set_precision(band, GRID)
+
+
+def _advance_start(row, places_by_name) -> tuple[float, float] | None:
+    """Where an advance started: back along its bearing, or the named start place."""
+    if row.distance_km is not None and not math.isnan(row.distance_km) and row.distance_km > 0 \
+            and row.bearing_deg is not None and not math.isnan(row.bearing_deg):
+        return destination(row.lon, row.lat, (row.bearing_deg + 180.0) % 360.0, row.distance_km)
+    start = places_by_name.get(row.from_place.lower()) if row.from_place else None
+    if start is not None and distance_km(start[0], start[1], row.lon, row.lat) > 0.05:
+        return start
+    return None
+
+
+def _claim_corridor(corridor: Corridor, reached: str, whole, parts, sites, crs: str) -> None:
+    """Places on an advance's path with older evidence pass to the advancing faction."""
+    import shapely
+
+    from geo_control.model.cells import project
+
+    keys = [k for k, ev in whole.items()
+            if k != reached and ev is not None and ev.date < corridor.date and ev.faction != corridor.faction]
+    if not keys or corridor.geometry is None:
+        return
+    x, y = project([sites[k].lon for k in keys], [sites[k].lat for k in keys], crs)
+    inside = shapely.intersects(corridor.geometry, shapely.points(x, y))
+    for key in np.asarray(keys, dtype=object)[inside].tolist():
+        whole[key] = Evidence(corridor.faction, "held", corridor.date, corridor.confidence,
+                              (corridor.event_id,), corridor.sentences)
+        parts.pop(key, None)
