@@ -122,6 +122,8 @@ def _prior(p: Place, gn_code: str = "") -> float:
     }.get(p.feature, 0.65)  # curated sites: oil fields, airbases, crossings...
     if p.population > 0:
         base += 0.05 * math.log10(p.population + 1) / 6 * 4
+    # places with many recorded spellings are the better-known ones
+    base += 0.02 * min(4.0, math.log2(1 + len(p.aliases)))
     if gn_code == "PPLQ":
         base -= 0.1
     if p.country != "SY":
@@ -387,7 +389,8 @@ def read_place_table(path: Path, kind: str, admin: _Admin | None, id_prefix: str
             country=rec.get("country") or "SY", population=population, uncertainty_km=unc,
             source=rec.get("source") or kind, name_ar=rec.get("name_ar", ""), aliases=list(dict.fromkeys(aliases)),
         )
-        p.prior = _prior(p)
+        # a curated site is there because reports name it: it beats a same-named hamlet
+        p.prior = min(1.0, _prior(p) + (0.15 if kind == "curated" else 0.0))
         places.append(p)
     if admin is not None and places:
         gov, dist = admin.assign(np.array([p.lon for p in places]), np.array([p.lat for p in places]))
@@ -435,20 +438,29 @@ def alias_entry(alias: str) -> tuple[str, str, str] | None:
     return (key, folded(stripped), hint) if key else None
 
 
-def build_index(places: list[Place]) -> dict[str, list[tuple[int, str, str]]]:
-    """skeleton key -> [(place index, ranking form, feature hint of the alias)]."""
-    index: dict[str, list[tuple[int, str, str]]] = {}
+def build_index(places: list[Place]) -> dict[str, list[tuple[int, str, str, bool]]]:
+    """skeleton key -> [(place index, ranking form, feature hint of the alias, primary name?)].
+
+    A place's own name (and its Arabic name) is primary; alternate names can be loose
+    (GeoNames lists a neighbouring village's name as an alternate now and then).
+    """
+    index: dict[str, list[tuple[int, str, str, bool]]] = {}
     for i, p in enumerate(places):
-        seen: set[tuple[str, str]] = set()
+        seen: dict[tuple[str, str], int] = {}
+        primaries = {p.name, p.name_ar, *p.aliases[:2]}
         for alias in p.aliases:
             entry = alias_entry(alias)
             if entry is None:
                 continue
             key, form, hint = entry
+            primary = alias in primaries
             if (key, form) in seen:
+                if primary:
+                    k = seen[(key, form)]
+                    index[key][k] = (i, form, hint, True)
                 continue
-            seen.add((key, form))
-            index.setdefault(key, []).append((i, form, hint))
+            seen[(key, form)] = len(index.setdefault(key, []))
+            index[key].append((i, form, hint, primary))
     return index
 
 

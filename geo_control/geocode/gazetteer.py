@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import pickle
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,10 +58,17 @@ GOVERNORATE_ALIASES = {
 }
 
 #: Features whose point stands for an area: a mention resolved to one is precision 3.
-AREA_FEATURES = ("region", "county", "countryside")
+AREA_FEATURES = ("region", "county", "countryside", "area")
 #: Features that are sites rather than settlements: a bare name ("Tabqa") prefers the settlement.
 SITE_FEATURES = ("oilfield", "station", "airbase", "crossing", "camp", "dam", "bridge", "industrial", "military")
 _LOCALITY_HINTS = ("locality", "")
+_TOKEN = re.compile(r"[^\s\-–—,;:()/]+(?:-(?=[a-z]))?")
+_CONTEXT_STOP = frozenset(
+    "The A An In On At Of And Or But As It This That Near North South East West Northern Southern Eastern "
+    "Western Central Government Forces Army SAA SDF ISIS IS HTS NDF YPG FSA US Highway Road Pocket "
+    "Countryside Governorate Province City Town Village Monday Tuesday Wednesday Thursday Friday Saturday "
+    "Sunday January February March April May June July August September October November December".split()
+)
 
 
 @dataclass(frozen=True)
@@ -227,12 +235,52 @@ class Gazetteer:
         key = ("ar:" + arabic_key(text).replace(" ", "")) if has_arabic(text) else skeleton(norm)
         return self._gov_keys.get(key)
 
+    def places_in(self, text: str, min_score: float = 0.7, limit: int = 50) -> list[Candidate]:
+        """Places named in a phrase or text (capitalised names; longest match first).
+
+        Used for context: "along the Raqqa-Deir ez-Zor highway" -> Raqqa, Deir ez-Zor.
+        Ambiguous names (two good places far apart) are skipped: they say little about the area.
+        """
+        tokens = [(m.group(0), m.start()) for m in _TOKEN.finditer(text or "")]
+        out: list[Candidate] = []
+        i = 0
+        while i < len(tokens) and len(out) < limit:
+            word = tokens[i][0]
+            if not (word[:1].isupper() or has_arabic(word)) or word in _CONTEXT_STOP:
+                i += 1
+                continue
+            found: tuple[int, Candidate | None] | None = None
+            for n in range(min(5, len(tokens) - i), 0, -1):
+                parts = [t for t, _ in tokens[i:i + n]]
+                if n > 1 and not (parts[-1][:1].isupper() or has_arabic(parts[-1])):
+                    continue
+                phrase = " ".join(parts)
+                if len(phrase) < 3:
+                    continue
+                cands = self.lookup(phrase, all=True)[:2]
+                if not cands or cands[0].match < 0.9 or cands[0].score < min_score:
+                    continue
+                best = cands[0]
+                if len(cands) > 1 and cands[1].score > best.score - 0.03 and \
+                        _haversine_km(best.lat, best.lon, cands[1].lat, cands[1].lon) > 50:
+                    found = (n, None)
+                    break
+                found = (n, best)
+                break
+            if found is None:
+                i += 1
+                continue
+            if found[1] is not None and found[1].feature != "region":
+                out.append(found[1])
+            i += found[0]
+        return out
+
     def _raw(self, name: str) -> tuple[str, str, list[tuple[int, float, str]], bool]:
         """(ranking form, feature hint, [(place, name similarity 0..1, alias hint)], exact)."""
         if has_arabic(name):
             key = arabic_key(name)
             hits = self.index.get("ar:" + key.replace(" ", ""), [])
-            return key, "", [(i, 1.0, h) for i, _f, h in hits], bool(hits)
+            return key, "", [(i, 1.0 if prim else 0.95, h) for i, _f, h, prim in hits], bool(hits)
         norm = normalise(name)
         stripped, hint = split_feature(norm)
         key = skeleton(stripped)
@@ -240,13 +288,13 @@ class Gazetteer:
         if not key:
             return form, hint, [], False
         best: dict[int, tuple[float, str]] = {}
-        for i, alias_form, alias_hint in self.index.get(key, []):
-            sim = 0.3 + 0.7 * fuzz.ratio(form, alias_form) / 100.0
+        for i, alias_form, alias_hint, primary in self.index.get(key, []):
+            sim = 0.3 + 0.7 * fuzz.ratio(form, alias_form) / 100.0 - (0.0 if primary else 0.05)
             if sim > best.get(i, (0.0, ""))[0]:
                 best[i] = (sim, alias_hint)
         exact = bool(best)
         for other in self.near_keys(key):
-            for i, alias_form, alias_hint in self.index[other]:
+            for i, alias_form, alias_hint, _primary in self.index[other]:
                 r = fuzz.ratio(form, alias_form) / 100.0
                 if r < 0.7:
                     continue
@@ -274,21 +322,40 @@ class Gazetteer:
         near: tuple[float, float] | None = None,
         context: Sequence[str] = (),
         all: bool = False,
-        anchors: Sequence[tuple[float, float, float]] = (),
+        anchors: Sequence[tuple] = (),
     ) -> list[Candidate]:
         """Candidates for ``name``, best first; one unless ``all``. Empty when nothing matches.
 
         ``near`` (lat, lon) prefers places close to it; ``context`` holds hints such as
         governorate or countryside names; ``anchors`` are (lat, lon, weight) of places
-        mentioned nearby in the text.
+        mentioned nearby in the text (an optional 4th item, a place_id, keeps a place
+        from supporting itself).
 
         >>> # gaz.lookup("Deir Ezzor")[0].name -> 'Deir ez-Zor'
         """
         form, hint, raw, _exact = self._raw(name)
         if not raw:
             return []
-        govs = {g for g in (self.governorate_of(c) for c in context) if g}
-        ctx_places: list[tuple[float, float, float]] = list(anchors)
+        govs = set()
+        ctx_places: list[tuple] = list(anchors)
+        for hint in context:
+            if not hint:
+                continue
+            if hint.startswith("near="):
+                try:
+                    la, lo = (float(v) for v in hint[5:].split(","))
+                    ctx_places.append((la, lo, 2.0))
+                except ValueError:
+                    pass
+                continue
+            gov = self.governorate_of(hint)
+            if gov:
+                govs.add(gov)
+                continue
+            for c in self.places_in(hint):
+                if self.governorate_of(c.name) and c.feature in AREA_FEATURES:
+                    continue
+                ctx_places.append((c.lat, c.lon, 1.5, c.place_id))
         if near is not None:
             ctx_places.append((near[0], near[1], 2.0))
         idx = np.array([i for i, _, _ in raw])
@@ -317,10 +384,15 @@ class Gazetteer:
                     ctx_places.append((*self.gov_centre[g], 0.3))
         if ctx_places:
             lat, lon = self.lat[idx], self.lon[idx]
+            ids = np.array([self.places[i].place_id for i in idx], dtype=object)
             support = np.zeros(len(idx))
-            for alat, alon, w in ctx_places:
+            for anchor in ctx_places:
+                alat, alon, w = anchor[0], anchor[1], anchor[2]
                 d = _haversine_km(alat, alon, lat, lon)
-                support += w * np.exp(-d / 40.0)
+                contrib = w * np.exp(-d / 40.0)
+                if len(anchor) > 3:  # a place never supports itself
+                    contrib = np.where(ids == anchor[3], 0.0, contrib)
+                support += contrib
             ctx += 0.35 * (1 - np.exp(-support))
         score = 0.7 * sims + 0.15 * priors + feat_adj + ctx
         order = np.lexsort((idx, -score))
@@ -351,7 +423,7 @@ class Gazetteer:
             return out
         seen: set[int] = set()
         for other, kscore, _ in process.extract(key, self.keys, scorer=fuzz.ratio, limit=limit * 3):
-            for i, alias_form, _h in self.index[other]:
+            for i, alias_form, _h, _p in self.index[other]:
                 if i in seen:
                     continue
                 seen.add(i)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -39,61 +38,16 @@ BEARINGS = {
     "center": -1.0, "centre": -1.0, "central": -1.0,
 }
 
-# Capitalised name sequences ("Deir ez-Zor", "al-Khamisiya", "Jadid Ukaydat") in running text.
-_ART = r"(?:al|el|ad|ar|as|ash|at|az|an|ed|es|ez|en)"
-_NAME_RE = re.compile(
-    rf"(?:\b{_ART}[-\s])?[A-Z][\w'`’‘ʿ]*(?:[-\s](?:{_ART}[-\s])?[A-Z][\w'`’‘ʿ]*){{0,3}}"
-)
-_STOP = frozenset(
-    "The A An In On At Of And Or But As It This That These Those He She They We I Its Their His Her "
-    "Government Forces Army Syrian Syria SAA SDF ISIS IS HTS NDF YPG FSA US Russian Russia Iranian Iran Iraqi "
-    "Turkish Turkey Israeli Israel Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February "
-    "March April May June July August September October November December Figure Meanwhile However Late Early "
-    "According Tiger Republican Guard Hezbollah Islamic State Democratic Coalition Opposition".split()
-)
 
 
 @dataclass
 class _Mentions:
-    """Places named in a text, as (lat, lon, weight) anchors for disambiguation."""
+    """Places named in a text, as (lat, lon, weight, place_id) anchors for disambiguation."""
 
-    points: list[tuple[float, float, str]]
+    places: list[Candidate]
 
-    def anchors(self, exclude: str, weight: float) -> list[tuple[float, float, float]]:
-        return [(lat, lon, weight) for lat, lon, key in self.points if key != exclude]
-
-
-def _mentions(text: str, gaz: Gazetteer, limit: int = 200) -> _Mentions:
-    """Unambiguous-enough places named in ``text``: the best candidate of each capitalised name."""
-    from geo_control.geocode.normalize import normalise, skeleton
-
-    points: list[tuple[float, float, str]] = []
-    seen: set[str] = set()
-    for m in _NAME_RE.finditer(text or ""):
-        phrase = m.group(0).strip()
-        if phrase in _STOP or len(phrase) < 4:
-            continue
-        words = phrase.split()
-        if all(w in _STOP for w in words):
-            continue
-        key = skeleton(normalise(phrase))
-        if not key or key in seen or len(key) < 3:
-            continue
-        seen.add(key)
-        cands = gaz.lookup(phrase, all=True)[:3]
-        if not cands or cands[0].match < 0.85 or cands[0].score < 0.7:
-            continue
-        best = cands[0]
-        # an ambiguous name (two good places far apart) says little about the area
-        if len(cands) > 1 and cands[1].score > best.score - 0.03 and \
-                distance_km(best.lon, best.lat, cands[1].lon, cands[1].lat) > 50:
-            continue
-        if best.feature == "region":
-            continue
-        points.append((best.lat, best.lon, key))
-        if len(points) >= limit:
-            break
-    return _Mentions(points)
+    def anchors(self, weight: float) -> list[tuple[float, float, float, str]]:
+        return [(c.lat, c.lon, weight, c.place_id) for c in self.places]
 
 
 def _bearing_of(word: str) -> float | None:
@@ -110,21 +64,18 @@ def _radius_km(c: Candidate) -> float:
 class _Resolver:
     def __init__(self, gaz: Gazetteer, doc_text: str):
         self.gaz = gaz
-        self.doc = _mentions(doc_text, gaz) if doc_text else _Mentions([])
+        self.doc = _Mentions(gaz.places_in(doc_text, limit=200)) if doc_text else _Mentions([])
         self._sentences: dict[str, _Mentions] = {}
 
     def sentence(self, text: str) -> _Mentions:
         if text not in self._sentences:
-            self._sentences[text] = _mentions(text, self.gaz, limit=30)
+            self._sentences[text] = _Mentions(self.gaz.places_in(text, limit=30))
         return self._sentences[text]
 
-    def resolve(self, name: str, st: Statement, extra: Sequence[tuple[float, float, float]] = ()) -> list[Candidate]:
-        from geo_control.geocode.normalize import normalise, skeleton
-
-        key = skeleton(normalise(name))
+    def resolve(self, name: str, st: Statement, extra: Sequence[tuple] = ()) -> list[Candidate]:
         anchors = list(extra)
-        anchors += self.sentence(st.sentence).anchors(key, 1.0)
-        anchors += self.doc.anchors(key, 0.25)
+        anchors += self.sentence(st.sentence).anchors(1.0)
+        anchors += self.doc.anchors(0.25)
         return self.gaz.lookup(name, context=st.context, all=True, anchors=anchors)[:5]
 
 
@@ -183,18 +134,18 @@ def _place_statement(st: Statement, res: _Resolver) -> tuple[dict | None, dict |
     gaz = res.gaz
     relation = (st.relation or "").strip().lower()
     anchor_cands: list[Candidate] = []
-    anchor_pts: list[tuple[float, float, float]] = []
+    anchor_pts: list[tuple] = []
     if st.from_place:
         anchor_cands = res.resolve(st.from_place, st)
         if anchor_cands and anchor_cands[0].score >= MIN_SCORE:
             a = anchor_cands[0]
-            anchor_pts.append((a.lat, a.lon, 2.0))
+            anchor_pts.append((a.lat, a.lon, 2.0, a.place_id))
     between = relation.split(":", 1)[1].strip() if relation.startswith("between:") else ""
     other: list[Candidate] = []
     if between:
         other = res.resolve(between, st)
         if other and other[0].score >= MIN_SCORE:
-            anchor_pts.append((other[0].lat, other[0].lon, 1.5))
+            anchor_pts.append((other[0].lat, other[0].lon, 1.5, other[0].place_id))
 
     if st.place:
         cands = res.resolve(st.place, st, extra=anchor_pts)

@@ -161,10 +161,11 @@ _FOLDS = (
     ("dj", "j"),
     ("tch", "sh"),
     ("ch", "sh"),
-    ("th", "t"),
+    # dh and th both write dhal (Dhiban/Thiban); kh is also written k (Sukhnah/Sukna)
+    ("th", "d"),
     ("dh", "d"),
     ("gh", "g"),
-    ("kh", "x"),  # keep kh distinct from k/h: one symbol
+    ("kh", "k"),
     ("sh", "c"),  # one symbol so the h is not read as a ta marbuta
     ("q", "k"),
     ("ck", "k"),
@@ -234,6 +235,9 @@ def arabic_key(text: str) -> str:
     for token in re.split(r"[\s\-_]+", text.strip()):
         if token.startswith("ال") and len(token) > 3:
             token = token[2:]
+        # final ta marbuta / ya / alef vary (الشدادي / الشدادة)
+        if len(token) >= 4 and token[-1] in "هيا":
+            token = token[:-1]
         if token:
             tokens.append(token)
     return " ".join(tokens)

@@ -1,0 +1,1 @@
+"""Scoring stages against hand-made gold files (tests/gold/)."""
