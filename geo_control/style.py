@@ -62,3 +62,73 @@ class FactionStyle:
 def faction_styles(registry) -> list[FactionStyle]:
     """Styles of every faction in the registry, in registry order."""
     return [FactionStyle(f.id, f.label, f.colour) for f in registry.factions.values()]
+
+
+# --- Cartography (weekly maps, GIF, HTML) -------------------------------------------------
+#: Weekly map layout: resolution and font sizes (points; maps are 10 inches wide).
+MAP_WIDTH_IN = 10.0
+TITLE_PT = 15
+SUBTITLE_PT = 10
+LEGEND_PT = 7.5
+PLACE_LABEL_PT = 7.2
+CITY_LABEL_PT = 6.8
+REGION_LABEL_PT = 7.0
+COUNTRY_LABEL_PT = 9.5
+CREDITS_PT = 5.6
+HALO = "#ffffff"
+
+#: Edge of advance arrows and event markers; frontline casing.
+ADVANCE_EDGE = "#1a1a1a"
+FRONTLINE_CASING = "#ffffff"
+MARKER_SIZE_PT2 = 34.0
+MARKER_EDGE = "#1a1a1a"
+CITY_DOT = "#333333"
+EXTENT_BOX = "#d62728"
+
+#: Heatmap colour ramp from low to high fighting density (transparent below the first stop).
+HEATMAP_STOPS = ("#fee391", "#fec44f", "#fe9929", "#ec7014", "#cc4c02", "#8c2d04")
+#: Cells below this share of the series' peak density are left transparent.
+HEATMAP_FLOOR = 0.04
+HEATMAP_MAX_ALPHA = 0.72
+
+
+def heatmap_cmap():
+    """A colour map for fighting density whose opacity rises with the value (matplotlib)."""
+    import numpy as np
+    from matplotlib.colors import LinearSegmentedColormap, to_rgba
+
+    base = LinearSegmentedColormap.from_list("gc_heat", [to_rgba(c) for c in HEATMAP_STOPS], N=256)
+    colours = base(np.linspace(0, 1, 256))
+    colours[:, 3] = np.linspace(0.25, HEATMAP_MAX_ALPHA, 256)
+    cmap = LinearSegmentedColormap.from_list("gc_heat_alpha", colours, N=256)
+    cmap.set_under((0, 0, 0, 0))
+    cmap.set_bad((0, 0, 0, 0))
+    return cmap
+
+
+def darker(colour: str, factor: float = 0.65) -> str:
+    """A darker shade of a ``#rrggbb`` colour (outlines of fills and arrows)."""
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return "#{:02x}{:02x}{:02x}".format(*(int(v * factor) for v in (r, g, b)))
+
+
+#: SVG paths (in a 20x20 box) of the event markers for the HTML map, same shapes as ACTION_MARKERS.
+ACTION_SVG = {
+    "capture": "M10 1.5 12.6 7.3 18.9 7.9 14.1 12.1 15.5 18.3 10 15.1 4.5 18.3 5.9 12.1 1.1 7.9 7.4 7.3Z",
+    "advance": "M10 2 18.5 17.5H1.5Z",
+    "hold": "M3.5 3.5H16.5V16.5H3.5Z",
+    "siege": "M10 1.5 18.5 10 10 18.5 1.5 10Z",
+    "contest": "M4 2 10 8 16 2 18 4 12 10 18 16 16 18 10 12 4 18 2 16 8 10 2 4Z",
+    "withdraw": "M1.5 2.5H18.5L10 18Z",
+    "attack": "M7.5 2H12.5V7.5H18V12.5H12.5V18H7.5V12.5H2V7.5H7.5Z",
+}
+
+
+def marker_svg(action: str, colour: str, size: int = 18) -> str:
+    """A standalone SVG of an event marker (HTML map icons)."""
+    path = ACTION_SVG.get(action, ACTION_SVG["attack"])
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 20 20">'
+        f'<path d="{path}" fill="{colour}" stroke="{MARKER_EDGE}" stroke-width="1.3" '
+        f'stroke-linejoin="round"/></svg>'
+    )

@@ -1,0 +1,123 @@
+"""Render: weekly maps (PNG), fighting heatmaps (GeoTIFF), interactive map.html, GIF/MP4, stats.png.
+
+``render_all`` prepares every layer once in the projected CRS (``context``), computes the
+heatmaps, then draws the weekly maps on two worker processes (fork: they inherit the prepared
+context) in step order, and assembles the animation from frames the workers return.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+__all__ = ["render_all", "read_layers"]
+
+#: Worker processes for the weekly maps (the machines have two cores).
+WORKERS = 2
+
+# Set in the parent before forking; the workers read it (no pickling of GeoDataFrames).
+_JOB: dict = {}
+
+
+def _render_one(index: int) -> tuple[str, np.ndarray]:
+    """Draw step ``index``: save its PNG and return its GIF frame (series legend, GIF width)."""
+    from PIL import Image
+
+    from geo_control.render.static import draw_step, step_rows, swap_legend, week_note
+
+    ctx, settings, maps_dir, formats = _JOB["ctx"], _JOB["settings"], _JOB["maps_dir"], _JOB["formats"]
+    st = ctx.steps[index]
+    drawn = draw_step(ctx, index, settings, legend="step")
+    path = maps_dir / f"{st.label}.png"
+    drawn.fig.savefig(path, dpi=drawn.fig.dpi, pil_kwargs={"compress_level": 6})
+    for fmt in formats:
+        drawn.fig.savefig(maps_dir / f"{st.label}.{fmt}", format=fmt)
+    swap_legend(ctx, drawn, _JOB["series_items"], week_note(step_rows(ctx, st.label)), settings)
+    scale = settings.gif_width_px / settings.map_width_px
+    drawn.fig.set_dpi(drawn.fig.dpi * scale)
+    drawn.fig.canvas.draw()
+    frame = np.asarray(drawn.fig.canvas.buffer_rgba())[:, :, :3].copy()
+    if frame.shape[1] != settings.gif_width_px:
+        img = Image.fromarray(frame)
+        frame = np.asarray(img.resize((settings.gif_width_px, round(img.height * settings.gif_width_px / img.width)),
+                                      Image.Resampling.LANCZOS))
+    return str(path), frame
+
+
+def render_maps(ctx, settings, out_dir: Path, progress: Callable[[str, int, int], None],
+                formats: tuple[str, ...] = ()) -> tuple[list[Path], list[np.ndarray]]:
+    """Every weekly map (PNG, plus ``formats`` like svg/pdf) and the GIF frames, in step order."""
+    from geo_control.render.static import series_items
+
+    maps_dir = out_dir / "maps"
+    maps_dir.mkdir(parents=True, exist_ok=True)
+    _JOB.update(ctx=ctx, settings=settings, maps_dir=maps_dir, formats=formats, series_items=series_items(ctx))
+    n = len(ctx.steps)
+    paths: list[Path] = []
+    frames: list[np.ndarray] = []
+    workers = min(WORKERS, os.cpu_count() or 1, n)
+    try:
+        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for i, (p, frame) in enumerate(pool.imap(_render_one, range(n)), 1):
+                    paths.append(Path(p))
+                    frames.append(frame)
+                    progress("maps", i, n)
+        else:
+            for i in range(n):
+                p, frame = _render_one(i)
+                paths.append(Path(p))
+                frames.append(frame)
+                progress("maps", i + 1, n)
+    finally:
+        _JOB.clear()
+    return paths, frames
+
+
+def render_all(layers, basemap, settings, factions, out_dir, progress=lambda stage, done, total: None,
+               formats: tuple[str, ...] = ()) -> list[Path]:
+    """Write maps/<step>.png, heatmaps/<step>.tif, map.html, control.gif (+ .mp4), stats.png.
+
+    Returns the paths written. ``formats`` adds vector copies of each weekly map (``svg``, ``pdf``).
+    """
+    from geo_control.render import heatmap
+    from geo_control.render.animate import write_gif, write_mp4
+    from geo_control.render.context import build_context
+    from geo_control.render.interactive import write_html
+    from geo_control.render.stats import write_stats_chart
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ctx = build_context(layers, basemap, settings, factions)
+    heatmap.compute(ctx, settings, basemap.country)
+    files = heatmap.write_all(ctx, settings, out_dir)
+    progress("heatmaps", len(files), len(files))
+    written: list[Path] = []
+    if ctx.steps:
+        paths, frames = render_maps(ctx, settings, out_dir, progress, formats)
+        written += paths
+        written += [p.with_suffix(f".{fmt}") for p in paths for fmt in formats]
+        written.append(write_gif(frames, out_dir / "control.gif", settings.gif_frame_ms))
+        if settings.mp4:
+            written.append(write_mp4(frames, out_dir / "control.mp4", settings.gif_frame_ms))
+        progress("animation", 1, 1)
+    written += files
+    written.append(write_html(ctx, layers, settings, out_dir / "map.html"))
+    progress("html", 1, 1)
+    written.append(write_stats_chart(layers.stats, ctx.colours, ctx.labels, out_dir / "stats.png"))
+    log.info("rendered %d steps into %s", len(ctx.steps), out_dir)
+    return written
+
+
+def read_layers(gpkg):
+    """Read a control.gpkg back into Layers (see ``geo_control.render.io``)."""
+    from geo_control.render.io import read_layers as _read
+
+    return _read(gpkg)

@@ -1,0 +1,114 @@
+"""Fighting heatmaps: Gaussian kernel density of clashes, strikes and contests per step.
+
+The density is events per km² (each event weighs its confidence), computed on a regular grid
+over the map extent in the projected CRS: events are binned to cells and smoothed with a
+Gaussian of ``settings.heatmap_bandwidth_km``. Cells farther than two bandwidths outside Syria
+are nodata. Written as GeoTIFF with overviews.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+import numpy as np
+
+from geo_control.render.context import FIGHTING_ACTIONS, RenderContext
+
+log = logging.getLogger(__name__)
+
+NODATA = -9999.0
+
+
+def grid_spec(extent: tuple[float, float, float, float], cell_m: float) -> tuple[tuple, int, int]:
+    """(affine transform, width, height) of a grid of ``cell_m`` cells snapped over ``extent``."""
+    from rasterio.transform import from_origin
+
+    xmin, ymin, xmax, ymax = extent
+    x0 = math.floor(xmin / cell_m) * cell_m
+    y1 = math.ceil(ymax / cell_m) * cell_m
+    nx = int(math.ceil((xmax - x0) / cell_m))
+    ny = int(math.ceil((y1 - ymin) / cell_m))
+    return from_origin(x0, y1, cell_m, cell_m), nx, ny
+
+
+def density(xs: np.ndarray, ys: np.ndarray, weights: np.ndarray, transform, nx: int, ny: int,
+            bandwidth_m: float) -> np.ndarray:
+    """Kernel density (per km²) of points on the grid; row 0 is the north edge."""
+    from scipy.ndimage import gaussian_filter
+
+    cell = transform.a
+    grid = np.zeros((ny, nx), dtype=np.float64)
+    if len(xs):
+        cols = np.floor((xs - transform.c) / cell).astype(int)
+        rows = np.floor((transform.f - ys) / cell).astype(int)
+        inside = (cols >= 0) & (cols < nx) & (rows >= 0) & (rows < ny)
+        np.add.at(grid, (rows[inside], cols[inside]), weights[inside])
+        # The kernel is normalised to sum 1, so each event keeps its weight; /cell area -> per km².
+        grid = gaussian_filter(grid, sigma=bandwidth_m / cell, mode="constant", truncate=4.0)
+    return grid / ((cell / 1000.0) ** 2)
+
+
+def compute(ctx: RenderContext, settings, country) -> None:
+    """Fill ``ctx.heat`` (step label -> masked density grid) and ``ctx.heat_transform``."""
+    from rasterio.features import geometry_mask
+
+    cell = settings.heatmap_cell_km * 1000.0
+    bandwidth = settings.heatmap_bandwidth_km * 1000.0
+    transform, nx, ny = grid_spec(ctx.extent, cell)
+    area = country.to_crs(ctx.crs).buffer(2 * bandwidth)
+    outside = geometry_mask(list(area.geometry), out_shape=(ny, nx), transform=transform)
+    ev = ctx.events
+    if len(ev):
+        ev = ev[ev["action"].isin(FIGHTING_ACTIONS) & ev.geometry.notna()]
+    peak = 0.0
+    for st in ctx.steps:
+        sel = ev[ev["step"] == st.label] if len(ev) else ev
+        xs = sel.geometry.x.to_numpy() if len(sel) else np.array([])
+        ys = sel.geometry.y.to_numpy() if len(sel) else np.array([])
+        w = (
+            sel["confidence"].astype(float).fillna(1.0).clip(0.05, 1.0).to_numpy()
+            if len(sel) and "confidence" in sel else np.ones(len(xs))
+        )
+        grid = density(xs, ys, w, transform, nx, ny, bandwidth)
+        grid[outside] = NODATA
+        ctx.heat[st.label] = grid.astype(np.float32)
+        peak = max(peak, float(grid[~outside].max()) if (~outside).any() else 0.0)
+    ctx.heat_transform = transform
+    ctx.heat_max = peak
+
+
+def write_geotiff(path: Path, grid: np.ndarray, transform, crs: str, tags: dict) -> Path:
+    """Write one density grid as a compressed float32 GeoTIFF with nodata and overviews."""
+    import rasterio
+    from rasterio.enums import Resampling
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ny, nx = grid.shape
+    profile = {
+        "driver": "GTiff", "width": nx, "height": ny, "count": 1, "dtype": "float32",
+        "crs": crs, "transform": transform, "nodata": NODATA, "compress": "deflate", "predictor": 3,
+    }
+    factors = [f for f in (2, 4, 8, 16) if min(nx, ny) // f >= 8] or [2]
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(grid.astype(np.float32), 1)
+        dst.update_tags(**{k: str(v) for k, v in tags.items()})
+        dst.set_band_description(1, "fighting density (events per km2)")
+        dst.build_overviews(factors, Resampling.average)
+        dst.update_tags(ns="rio_overview", resampling="average")
+    return path
+
+
+def write_all(ctx: RenderContext, settings, out_dir: Path) -> list[Path]:
+    """``heatmaps/<step>.tif`` for every step."""
+    paths = []
+    for st in ctx.steps:
+        tags = {
+            "step": st.label, "valid_from": st.start.isoformat(), "valid_to": st.end.isoformat(),
+            "units": "events per km2", "bandwidth_km": settings.heatmap_bandwidth_km,
+            "actions": ",".join(FIGHTING_ACTIONS), "software": "geo_control",
+        }
+        paths.append(write_geotiff(out_dir / "heatmaps" / f"{st.label}.tif", ctx.heat[st.label],
+                                   ctx.heat_transform, ctx.crs, tags))
+    return paths

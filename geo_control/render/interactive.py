@@ -1,0 +1,336 @@
+"""Interactive ``map.html`` (folium + Leaflet.TimeDimension), fully offline.
+
+One time-enabled layer (TimestampedGeoJson) carries, per step, the control areas, the fighting
+heatmap as density bands, frontlines, advance arrows and event markers; base layers are drawn
+from ``data/`` (no tile server). Leaflet and the plugin scripts ship in ``geo_control/assets``
+and are inlined into the saved page; every other CDN reference folium emits is dropped.
+
+Report text is untrusted: every value shown in a popup or tooltip is HTML-escaped, and the
+embedded JSON has ``<``, ``>`` and ``&`` as unicode escapes so no string can close the script.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import json
+import logging
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+from shapely.geometry import mapping
+
+from geo_control import style
+from geo_control.crs import STORAGE_CRS
+from geo_control.render.context import RenderContext
+
+log = logging.getLogger(__name__)
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+#: CDN URL fragment folium emits -> inlined asset. Anything else folium links is dropped.
+INLINE_JS = {
+    "leaflet@1.9.3/dist/leaflet.js": "leaflet.js",
+    "jquery-3.7.1.min.js": "jquery.min.js",
+    "jquery/3.7.1/jquery.min.js": "jquery.min.js",
+    "iso8601.min.js": "iso8601.js",
+    "leaflet.timedimension.min.js": "leaflet.timedimension.min.js",
+    "moment.min.js": "moment.min.js",
+}
+INLINE_CSS = {
+    "leaflet@1.9.3/dist/leaflet.css": "leaflet.css",
+    "leaflet.timedimension.control.css": "leaflet.timedimension.control.css",
+}
+
+#: Heatmap bands: lower bound as a share of the series' peak density.
+HEAT_BANDS = (0.08, 0.2, 0.35, 0.55, 0.75)
+
+
+def _safe_json(obj) -> str:
+    """JSON that can sit inside a <script>: no raw <, > or & (decoded again by the JS parser)."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _esc(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def _iso(day: dt.date) -> str:
+    return f"{day.isoformat()}T00:00:00Z"
+
+
+def _duration(start: dt.date, end: dt.date) -> str:
+    """How long a step's features stay visible: up to, not including, the next step."""
+    days = (end - start).days
+    return f"P{days - 1}D" if days > 1 else "PT23H"
+
+
+def _period(ctx: RenderContext) -> str:
+    if len(ctx.steps) > 1:
+        days = (ctx.steps[1].start - ctx.steps[0].start).days
+        return "P1W" if days == 7 else ("P1D" if days == 1 else "P1M")
+    return "P1W"
+
+
+def _feature(geom, t: str, props: dict) -> dict | None:
+    if geom is None or geom.is_empty:
+        return None
+    gj = mapping(geom)
+    coords = gj.get("coordinates", [])
+    # Leaflet.TimeDimension slices coordinates by the times list; one time per coordinate entry
+    # keeps every ring of a polygon and every part of a multi-geometry.
+    n = 1 if gj["type"] == "Point" else max(1, len(coords))
+    return {"type": "Feature", "geometry": gj, "properties": {"times": [t] * n, **props}}
+
+
+def _to_wgs84(gdf: gpd.GeoDataFrame, simplify_m: float = 0.0) -> gpd.GeoDataFrame:
+    if not len(gdf):
+        return gdf
+    out = gdf.copy()
+    if simplify_m:
+        out["geometry"] = out.geometry.simplify(simplify_m, preserve_topology=True)
+    return out.to_crs(STORAGE_CRS)
+
+
+def _popup_event(row) -> str:
+    date = _esc(row.get("date"))
+    parts = [
+        f"<b>{_esc(str(row.get('action', '')).capitalize())}</b> · {_esc(row.get('place_name') or row.get('place'))}",
+        f"<i>{_esc(row.get('actor'))}</i> ({_esc(row.get('faction'))}) · {_esc(row.get('modality'))}",
+        f"<blockquote>{_esc(row.get('sentence'))}</blockquote>",
+        f"Report: {_esc(row.get('doc'))} ({_esc(row.get('doc_date'))}) · event date {date}",
+    ]
+    return "<div class='gc-popup'>" + "<br>".join(parts) + "</div>"
+
+
+def _marker_icon(action: str, colour: str) -> dict:
+    svg = style.marker_svg(action, colour)
+    uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    return {"iconUrl": uri, "iconSize": [18, 18], "iconAnchor": [9, 9], "popupAnchor": [0, -8]}
+
+
+def _heat_bands(ctx: RenderContext, label: str) -> list[tuple[int, object]]:
+    """Density bands of one step as (band index, projected polygon)."""
+    from rasterio.features import shapes
+    from shapely.geometry import shape
+
+    grid = ctx.heat.get(label)
+    if grid is None or ctx.heat_max <= 0:
+        return []
+    classes = np.zeros(grid.shape, dtype=np.uint8)
+    for i, frac in enumerate(HEAT_BANDS, 1):
+        classes[grid >= frac * ctx.heat_max] = i
+    if not classes.any():
+        return []
+    cell = ctx.heat_transform.a
+    out = []
+    for geom, value in shapes(classes, mask=classes > 0, transform=ctx.heat_transform):
+        out.append((int(value), shape(geom).simplify(cell * 0.5)))
+    return out
+
+
+def time_features(ctx: RenderContext) -> list[dict]:
+    """Every dated feature of the time layer, with its style and escaped popup."""
+    from geo_control.render.static import arrow_polygon
+
+    feats: list[dict] = []
+    country = _to_wgs84(ctx.base.syria, 1000.0)
+    width = ctx.extent[2] - ctx.extent[0]
+    for st in ctx.steps:
+        t = _iso(st.start)
+        # An invisible outline per step, so every step is on the slider even with no features.
+        for geom in country.geometry:
+            f = _feature(geom, t, {"style": {"stroke": False, "fill": False}, "kind": "frame"})
+            if f:
+                feats.append(f)
+        control = ctx.control[ctx.control["step"] == st.label] if len(ctx.control) else ctx.control
+        for _, r in _to_wgs84(control, 150.0).iterrows():
+            status = str(r.get("status", "held"))
+            fid = str(r.get("faction"))
+            if status == "contested":
+                sides = r.get("factions") if "factions" in r else ""
+                stl = {"color": style.CONTESTED_COLOUR, "weight": 1.5, "dashArray": "4 3",
+                       "fillColor": style.CONTESTED_COLOUR, "fillOpacity": 0.3}
+                text = f"<b>Contested</b> {_esc(sides)}"
+            else:
+                colour = ctx.colours.get(fid, "#999999")
+                stl = {"color": style.darker(colour), "weight": 1, "fillColor": colour,
+                       "fillOpacity": style.STATUS_ALPHA.get(status, 0.45)}
+                if status == "besieged":
+                    stl.update(color=style.BESIEGED_EDGE, weight=2, dashArray="6 3")
+                text = f"<b>{_esc(ctx.labels.get(fid, fid))}</b> · {_esc(status)}"
+            area = r.get("area_km2")
+            if area is not None and not (isinstance(area, float) and np.isnan(area)):
+                text += f"<br>{float(area):,.0f} km²"
+            f = _feature(r.geometry, t, {"style": stl, "popup": text, "kind": "control"})
+            if f:
+                feats.append(f)
+        bands = _heat_bands(ctx, st.label)
+        if bands:
+            g = gpd.GeoDataFrame({"band": [b for b, _ in bands]}, geometry=[p for _, p in bands], crs=ctx.crs)
+            for _, r in g.to_crs(STORAGE_CRS).iterrows():
+                colour = style.HEATMAP_STOPS[min(int(r["band"]), len(style.HEATMAP_STOPS) - 1)]
+                f = _feature(r.geometry, t, {"style": {"stroke": False, "fillColor": colour, "fillOpacity": 0.5},
+                                             "kind": "heat", "tooltip": "Fighting density"})
+                if f:
+                    feats.append(f)
+        fl = ctx.frontlines[ctx.frontlines["step"] == st.label] if len(ctx.frontlines) else ctx.frontlines
+        for _, r in _to_wgs84(fl, 100.0).iterrows():
+            sides = f"{_esc(ctx.labels.get(str(r.get('faction_a')), r.get('faction_a')))} / " \
+                    f"{_esc(ctx.labels.get(str(r.get('faction_b')), r.get('faction_b')))}"
+            f = _feature(r.geometry, t, {"style": {"color": style.FRONTLINE_COLOUR, "weight": 3},
+                                         "popup": f"<b>Frontline</b><br>{sides}", "kind": "frontline"})
+            if f:
+                feats.append(f)
+        adv = ctx.advances[ctx.advances["step"] == st.label] if len(ctx.advances) else ctx.advances
+        for _, r in adv.iterrows():
+            poly = arrow_polygon(r.geometry, width)
+            if poly is None:
+                continue
+            geom = gpd.GeoSeries([poly], crs=ctx.crs).to_crs(STORAGE_CRS).iloc[0]
+            colour = ctx.colours.get(str(r.get("faction")), "#999999")
+            text = (f"<b>Advance</b> · {_esc(ctx.labels.get(str(r.get('faction')), r.get('faction')))}<br>"
+                    f"from {_esc(r.get('from_place'))} towards {_esc(r.get('target'))}"
+                    f"<br>{_esc(r.get('distance_km'))} km · {_esc(r.get('date'))}")
+            f = _feature(geom, t, {"style": {"color": style.ADVANCE_EDGE, "weight": 1, "fillColor": colour,
+                                             "fillOpacity": 0.9}, "popup": text, "kind": "advance"})
+            if f:
+                feats.append(f)
+        ev = ctx.events[ctx.events["step"] == st.label] if len(ctx.events) else ctx.events
+        for _, r in _to_wgs84(ev).iterrows():
+            colour = ctx.colours.get(str(r.get("faction")), "#999999")
+            f = _feature(r.geometry, t, {"icon": "marker", "iconstyle": _marker_icon(str(r.get("action")), colour),
+                                         "popup": _popup_event(r), "kind": "event",
+                                         "tooltip": _esc(r.get("place_name") or r.get("place"))})
+            if f:
+                feats.append(f)
+    return feats
+
+
+def _legend_html(ctx: RenderContext) -> str:
+    from geo_control.render.static import series_items
+
+    rows = []
+    for key in series_items(ctx):
+        if key[0] == "faction":
+            c = ctx.colours.get(key[1], "#999")
+            rows.append(f"<i style='background:{c};opacity:.75'></i>{_esc(ctx.labels.get(key[1], key[1]))}")
+        elif key[0] == "contested":
+            rows.append(f"<i style='background:{style.CONTESTED_COLOUR};opacity:.45;"
+                        f"border:1px dashed {style.CONTESTED_COLOUR}'></i>Contested")
+        elif key[0] == "besieged":
+            rows.append("<i style='border:2px dashed #000'></i>Besieged pocket")
+        elif key[0] == "frontline":
+            rows.append("<i style='height:3px;margin-top:6px;background:#111'></i>Frontline")
+        elif key[0] == "advance":
+            rows.append("<i style='clip-path:polygon(0 35%,60% 25%,60% 0,100% 50%,60% 100%,60% 75%,0 65%);"
+                        "background:#777'></i>Axis of advance")
+        elif key[0] == "heat":
+            grad = ",".join(style.HEATMAP_STOPS)
+            rows.append(f"<i style='background:linear-gradient(90deg,{grad});opacity:.7'></i>Fighting density")
+        elif key[0] == "action":
+            svg = base64.b64encode(style.marker_svg(key[1], "#bdbdbd", 14).encode()).decode()
+            rows.append(f"<img src='data:image/svg+xml;base64,{svg}' width='14' height='14' "
+                        f"style='margin-right:6px;vertical-align:-2px'>{_esc(style.ACTION_MARKERS[key[1]][2])}")
+    where = _esc(ctx.region_name or "Syria")
+    first = ctx.steps[0].start.isoformat() if ctx.steps else ""
+    last = (ctx.steps[-1].end - dt.timedelta(days=1)).isoformat() if ctx.steps else ""
+    return (
+        "<style>.gc-box{position:absolute;z-index:1000;background:rgba(255,255,255,.93);padding:8px 10px;"
+        "font:12px/1.35 'Helvetica Neue',Arial,sans-serif;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.35)}"
+        ".gc-legend{right:10px;bottom:24px;max-width:230px}.gc-legend i{display:inline-block;width:18px;height:13px;"
+        "margin-right:6px;vertical-align:-2px}.gc-title{left:54px;top:10px}.gc-title b{font-size:15px}"
+        ".gc-credits{left:0;right:0;bottom:0;padding:2px 6px;font-size:9px;color:#555;border-radius:0;"
+        "box-shadow:none;background:rgba(255,255,255,.8)}"
+        ".gc-popup blockquote{margin:4px 0;padding-left:6px;border-left:3px solid #ccc;max-width:320px}"
+        f".leaflet-container{{background:{style.BASE['sea']}}}</style>"
+        f"<div class='gc-box gc-title'><b>Territorial control and fighting — {where}</b><br>"
+        f"{_esc(first)} to {_esc(last)} · use the slider below to change week</div>"
+        "<div class='gc-box gc-legend'><b>Legend</b><br>" + "<br>".join(rows) + "</div>"
+        f"<div class='gc-box gc-credits'>{_esc(style.CREDITS)}</div>"
+    )
+
+
+def _inline_assets(page: str) -> str:
+    """Replace folium's CDN <script>/<link> tags by the shipped assets; drop the others."""
+    done: set[str] = set()
+
+    def script(m):
+        url = m.group(1)
+        for frag, name in INLINE_JS.items():
+            if frag in url:
+                if name in done:
+                    return ""
+                done.add(name)
+                code = (ASSETS / name).read_text(encoding="utf-8").replace("</script", "<\\/script")
+                return f"<script>/* {name} (inlined) */\n{code}\n</script>"
+        return ""
+
+    def link(m):
+        url = m.group(1)
+        for frag, name in INLINE_CSS.items():
+            if frag in url:
+                if name in done:
+                    return ""
+                done.add(name)
+                return f"<style>/* {name} (inlined) */\n{(ASSETS / name).read_text(encoding='utf-8')}\n</style>"
+        return ""
+
+    page = re.sub(r"<script\s+src=\"(https?:[^\"]+|//[^\"]+)\"\s*>\s*</script>", script, page)
+    page = re.sub(r"<link\s+rel=\"stylesheet\"\s+href=\"(https?:[^\"]+|//[^\"]+)\"\s*/?>", link, page)
+    missing = {n for n in (*INLINE_JS.values(), *INLINE_CSS.values())} - done
+    if missing - {"jquery.min.js"}:
+        log.warning("map.html: assets not inlined (folium version changed?): %s", ", ".join(sorted(missing)))
+    return page
+
+
+def write_html(ctx: RenderContext, layers, settings, path: Path) -> Path:
+    """Write the interactive map with a step slider; no network needed to open it."""
+    import folium
+    from folium.plugins import TimestampedGeoJson
+
+    xmin, ymin, xmax, ymax = ctx.extent
+    ext = gpd.GeoSeries(gpd.points_from_xy([xmin, xmax], [ymin, ymax]), crs=ctx.crs).to_crs(STORAGE_CRS)
+    (west, east), (south, north) = ext.x.tolist(), ext.y.tolist()
+    m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=7, tiles=None,
+                   control_scale=True, prefer_canvas=False)
+    b = ctx.base
+
+    def add_base(gdf, name, stl, simplify=500.0):
+        if not len(gdf):
+            return
+        data = json.loads(_to_wgs84(gdf[["geometry"]], simplify).to_json())
+        folium.GeoJson(data, name=name, style_function=lambda _f, s=stl: s, interactive=False,
+                       control=True).add_to(m)
+
+    add_base(b.locator_neighbours, "Neighbouring countries",
+             {"fillColor": style.BASE["neighbour"], "color": "#b9b6ae", "weight": 0.8, "fillOpacity": 1})
+    add_base(b.locator_syria, "Syria", {"fillColor": style.BASE["land"], "color": style.BASE["country_edge"],
+                                        "weight": 2, "fillOpacity": 1})
+    add_base(b.governorates, "Governorates", {"fill": False, "color": style.BASE["governorate_edge"],
+                                              "weight": 1, "dashArray": "5 3"})
+    add_base(b.rivers, "Rivers", {"color": style.BASE["river"], "weight": 1.2}, 200.0)
+    add_base(b.lakes, "Lakes", {"fillColor": style.BASE["lake"], "color": style.BASE["river"], "weight": 0.5,
+                                "fillOpacity": 1})
+    feats = time_features(ctx)
+    period = _period(ctx)
+    duration = _duration(ctx.steps[0].start, ctx.steps[0].end) if ctx.steps else "P6D"
+    TimestampedGeoJson(_safe_json({"type": "FeatureCollection", "features": feats}), period=period,
+                       duration=duration, add_last_point=False, auto_play=False, loop=False,
+                       date_options="D MMM YYYY", time_slider_drag_update=True, transition_time=300).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    m.fit_bounds([[south, west], [north, east]])
+    m.get_root().html.add_child(folium.Element(_legend_html(ctx)))
+    m.get_root().title = "geo_control: territorial control"
+    page = _inline_assets(m.get_root().render())
+    # folium's template logs every date to the console; keep the page quiet.
+    page = page.replace("console.log(newdate)", "")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -1,0 +1,633 @@
+"""Weekly static maps: one finished, publishable map per step (matplotlib, Agg, projected CRS).
+
+Layout: title and date range on top; the map on the left; a side panel with the legend (only
+what the map shows), a note of the week's counts and a locator inset; credits at the bottom.
+The map carries base geography, control fills, contested hatching, besieged outlines, the
+fighting heatmap, frontlines, axis-of-advance arrows, event markers, greedy non-colliding
+place labels, a geodesic scale bar and a north arrow pointing to true north.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from shapely.geometry import MultiLineString, Polygon
+from shapely.ops import substring
+
+from geo_control import style
+from geo_control.crs import GEOD, transformer
+from geo_control.records import ACTIONS
+from geo_control.render.context import RenderContext
+
+log = logging.getLogger(__name__)
+
+#: Figure layout in inches (width is style.MAP_WIDTH_IN).
+TITLE_IN = 0.78
+CREDITS_IN = 0.42
+MAP_LEFT = 0.012
+MAP_W = 0.735
+PANEL_LEFT = 0.765
+PANEL_W = 0.225
+
+
+@dataclass
+class Drawn:
+    """A drawn step map: the figure, its map axes and the replaceable legend artists."""
+
+    fig: object
+    ax: object
+    panel: object
+    legend_artists: list
+
+
+# -- what a step shows -------------------------------------------------------------------
+def step_rows(ctx: RenderContext, label: str) -> dict:
+    """The rows of every dated layer that belong to step ``label``."""
+
+    def sel(gdf):
+        return gdf[gdf["step"] == label] if len(gdf) and "step" in gdf else gdf.iloc[0:0]
+
+    return {
+        "control": sel(ctx.control), "frontlines": sel(ctx.frontlines), "advances": sel(ctx.advances),
+        "events": sel(ctx.events), "places": sel(ctx.places),
+    }
+
+
+def shown_items(ctx: RenderContext, label: str) -> list[tuple]:
+    """Legend keys of what the map of step ``label`` shows, in legend order."""
+    rows = step_rows(ctx, label)
+    items: list[tuple] = []
+    control = rows["control"]
+    if len(control):
+        status = control["status"].astype(str)
+        held = control[status != "contested"]
+        for fid in ctx.colours:
+            if (held["faction"] == fid).any():
+                items.append(("faction", fid))
+        for fid in sorted(set(held["faction"]) - set(ctx.colours)):
+            items.append(("faction", fid))
+        if (status == "contested").any():
+            items.append(("contested",))
+        if (status == "besieged").any():
+            items.append(("besieged",))
+    if len(rows["frontlines"]):
+        items.append(("frontline",))
+    if len(rows["advances"]):
+        items.append(("advance",))
+    grid = ctx.heat.get(label)
+    if grid is not None and ctx.heat_max > 0 and float(grid.max()) >= style.HEATMAP_FLOOR * ctx.heat_max:
+        items.append(("heat",))
+    ev = rows["events"]
+    if len(ev):
+        for action in ACTIONS:
+            if (ev["action"] == action).any():
+                items.append(("action", action))
+    return items
+
+
+def series_items(ctx: RenderContext) -> list[tuple]:
+    """Legend keys of everything any step shows (the fixed legend of the animation)."""
+    seen: dict[tuple, None] = {}
+    for st in ctx.steps:
+        for key in shown_items(ctx, st.label):
+            seen.setdefault(key, None)
+    order = {"faction": 0, "contested": 1, "besieged": 2, "frontline": 3, "advance": 4, "heat": 5, "action": 6}
+    fids = list(ctx.colours)
+
+    def rank(k):
+        sub = fids.index(k[1]) if k[0] == "faction" and k[1] in fids else (
+            ACTIONS.index(k[1]) if k[0] == "action" else 0)
+        return (order[k[0]], sub)
+
+    return sorted(seen, key=rank)
+
+
+# -- geometry helpers --------------------------------------------------------------------
+def arrow_polygon(line, map_width: float) -> Polygon | None:
+    """A tapered axis-of-advance arrow along ``line`` (projected), sized to the map.
+
+    The shaft widens from tail to head; the head is a triangle ending at the point reached.
+    """
+    if line is None or line.is_empty:
+        return None
+    if isinstance(line, MultiLineString):
+        line = max(line.geoms, key=lambda g: g.length)
+    length = line.length
+    if length <= 0:
+        return None
+    scale = min(1.0, length / (0.06 * map_width)) * 0.5 + 0.5
+    w_tail, w_neck = 0.0035 * map_width * scale, 0.0085 * map_width * scale
+    head_w = 0.024 * map_width * scale
+    head_len = min(0.45 * length, 0.028 * map_width * scale)
+    shaft = substring(line, 0, length - head_len)
+    n = 24
+    ts = np.linspace(0, shaft.length, n)
+    pts = np.array([shaft.interpolate(t).coords[0] for t in ts])
+    d = np.gradient(pts, axis=0)
+    norm = np.hypot(d[:, 0], d[:, 1])
+    norm[norm == 0] = 1
+    normals = np.stack([-d[:, 1] / norm, d[:, 0] / norm], axis=1)
+    widths = np.linspace(w_tail, w_neck, n)[:, None] / 2
+    left, right = pts + normals * widths, pts - normals * widths
+    tip = np.array(line.coords[-1])
+    base = pts[-1]
+    direction = tip - base
+    dn = np.hypot(*direction) or 1.0
+    hn = np.array([-direction[1], direction[0]]) / dn
+    ring = [*left, base + hn * head_w / 2, tip, base - hn * head_w / 2, *right[::-1]]
+    poly = Polygon(ring)
+    return poly if poly.is_valid else poly.buffer(0)
+
+
+def nice_distance(km: float) -> float:
+    """The largest of 1, 2, 5 x 10^k not above ``km``."""
+    exp = 10 ** math.floor(math.log10(km))
+    for m in (5, 2, 1):
+        if m * exp <= km:
+            return m * exp
+    return exp
+
+
+# -- drawing -----------------------------------------------------------------------------
+def _plot_polys(ax, gdf, **kw):
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as MPath
+
+    patches = []
+    for geom in gdf.geometry:
+        if geom is None or geom.is_empty:
+            continue
+        for poly in getattr(geom, "geoms", [geom]):
+            if poly.geom_type != "Polygon":
+                continue
+            verts, codes = [], []
+            for ring in (poly.exterior, *poly.interiors):
+                xy = np.asarray(ring.coords)
+                verts.append(xy)
+                codes.append(np.r_[MPath.MOVETO, np.full(len(xy) - 2, MPath.LINETO), MPath.CLOSEPOLY])
+            patches.append(PathPatch(MPath(np.concatenate(verts), np.concatenate(codes))))
+    if patches:
+        coll = PatchCollection(patches, match_original=False, **kw)
+        ax.add_collection(coll)
+        return coll
+    return None
+
+
+def _plot_lines(ax, gdf, **kw):
+    from matplotlib.collections import LineCollection
+
+    segs = []
+    for geom in gdf.geometry:
+        if geom is None or geom.is_empty:
+            continue
+        if geom.geom_type in ("Polygon", "MultiPolygon"):
+            geom = geom.boundary
+        for line in getattr(geom, "geoms", [geom]):
+            if line.geom_type == "LineString":
+                segs.append(np.asarray(line.coords))
+    if segs:
+        coll = LineCollection(segs, **kw)
+        ax.add_collection(coll)
+        return coll
+    return None
+
+
+def _halo(width: float = 2.2, colour: str = style.HALO):
+    from matplotlib import patheffects
+
+    return [patheffects.withStroke(linewidth=width, foreground=colour)]
+
+
+def _draw_base(ctx: RenderContext, ax) -> None:
+    b = ctx.base
+    ax.set_facecolor(style.BASE["sea"])
+    _plot_polys(ax, b.neighbours, facecolor=style.BASE["neighbour"], edgecolor="#b9b6ae", linewidth=0.5, zorder=1)
+    _plot_polys(ax, b.syria, facecolor=style.BASE["land"], edgecolor="none", zorder=1.5)
+    _plot_polys(ax, b.lakes, facecolor=style.BASE["lake"], edgecolor=style.BASE["river"], linewidth=0.3, zorder=2.6)
+    if len(b.rivers):
+        lw = np.where(b.rivers["level"].astype(int) <= 2, 0.9, 0.5) if "level" in b.rivers else 0.6
+        _plot_lines(ax, b.rivers, colors=style.BASE["river"], linewidths=lw, zorder=2.5, capstyle="round")
+
+
+def _draw_boundaries(ctx: RenderContext, ax) -> None:
+    b = ctx.base
+    _plot_lines(ax, b.governorates, colors=style.BASE["governorate_edge"], linewidths=0.55,
+                linestyles=(0, (4, 2)), zorder=6)
+    _plot_lines(ax, b.syria, colors=style.BASE["country_edge"], linewidths=1.3, zorder=6.1)
+
+
+def _draw_control(ctx: RenderContext, ax, control) -> None:
+    if not len(control):
+        return
+    status = control["status"].astype(str)
+    for (fid, st), part in control.groupby([control["faction"].astype(str), status], sort=False):
+        if st == "contested":
+            continue
+        colour = ctx.colours.get(fid, ctx.colours.get("unknown", "#999999"))
+        _plot_polys(ax, part, facecolor=colour, alpha=style.STATUS_ALPHA.get(st, 0.45), edgecolor="none", zorder=3)
+        _plot_polys(ax, part, facecolor="none", edgecolor=style.darker(colour), linewidth=0.7, zorder=3.1)
+    contested = control[status == "contested"]
+    if len(contested):
+        _plot_polys(ax, contested, facecolor=style.CONTESTED_COLOUR, alpha=0.12, edgecolor="none", zorder=3.2)
+        _plot_polys(ax, contested, facecolor="none", edgecolor=style.CONTESTED_COLOUR, hatch=style.CONTESTED_HATCH,
+                    linewidth=0.0, zorder=3.3)
+        _plot_polys(ax, contested, facecolor="none", edgecolor=style.CONTESTED_COLOUR, linewidth=0.9, zorder=3.35)
+    besieged = control[status == "besieged"]
+    if len(besieged):
+        _plot_polys(ax, besieged, facecolor="none", edgecolor=style.BESIEGED_EDGE, linewidth=1.5,
+                    linestyle=(0, (3, 1.6)), zorder=3.4)
+
+
+def _draw_heat(ctx: RenderContext, ax, label: str) -> None:
+    grid = ctx.heat.get(label)
+    if grid is None or ctx.heat_max <= 0:
+        return
+    from rasterio.transform import array_bounds
+
+    floor = style.HEATMAP_FLOOR * ctx.heat_max
+    data = np.ma.masked_less(grid, floor)
+    if data.count() == 0:
+        return
+    ny, nx = grid.shape
+    west, south, east, north = array_bounds(ny, nx, ctx.heat_transform)
+    ax.imshow(data, extent=(west, east, south, north), origin="upper", cmap=style.heatmap_cmap(),
+              vmin=floor, vmax=ctx.heat_max, interpolation="bilinear", zorder=4)
+
+
+def _draw_lines_and_arrows(ctx: RenderContext, ax, rows) -> None:
+    from matplotlib import patheffects
+
+    fl = rows["frontlines"]
+    if len(fl):
+        coll = _plot_lines(ax, fl, colors=style.FRONTLINE_COLOUR, linewidths=style.FRONTLINE_WIDTH_PT, zorder=7,
+                           capstyle="round")
+        if coll is not None:
+            coll.set_path_effects([patheffects.Stroke(linewidth=style.FRONTLINE_WIDTH_PT + 2.2,
+                                                      foreground=style.FRONTLINE_CASING), patheffects.Normal()])
+    adv = rows["advances"]
+    width = ctx.extent[2] - ctx.extent[0]
+    for _, row in adv.iterrows():
+        poly = arrow_polygon(row.geometry, width)
+        if poly is None or poly.is_empty:
+            continue
+        colour = ctx.colours.get(str(row.get("faction")), "#999999")
+        import geopandas as gpd
+
+        _plot_polys(ax, gpd.GeoSeries([poly]).to_frame("geometry"), facecolor=colour, edgecolor=style.ADVANCE_EDGE,
+                    linewidth=0.8, alpha=0.92, zorder=8)
+
+
+def _draw_events(ctx: RenderContext, ax, events) -> list:
+    """Markers by action in faction colours; returns their display boxes (labels avoid them)."""
+    points = []
+    if not len(events):
+        return points
+    ev = events[events.geometry.notna()]
+    for action in ACTIONS:
+        part = ev[ev["action"] == action]
+        if not len(part):
+            continue
+        marker = style.ACTION_MARKERS[action][0]
+        colours = [ctx.colours.get(str(f), "#999999") for f in part["faction"]]
+        size = style.MARKER_SIZE_PT2 * (1.5 if marker == "*" else 1.0)
+        ax.scatter(part.geometry.x, part.geometry.y, s=size, marker=marker, c=colours,
+                   edgecolors=style.MARKER_EDGE, linewidths=0.6, zorder=9)
+        points.extend(zip(part.geometry.x, part.geometry.y, strict=True))
+    return points
+
+
+def _overlaps(bb, boxes) -> bool:
+    return any(bb.x0 < o.x1 and bb.x1 > o.x0 and bb.y0 < o.y1 and bb.y1 > o.y0 for o in boxes)
+
+
+def _place_labels(ctx: RenderContext, fig, ax, rows, event_points, reserved) -> None:
+    """Greedy labelling: each candidate, by priority, takes the first free slot around its point."""
+    from matplotlib.transforms import Bbox
+
+    renderer = fig.canvas.get_renderer()
+    axbox = ax.get_window_extent(renderer)
+    occupied = list(reserved)
+    pix = fig.dpi / 72.0
+    for x, y in event_points:
+        px, py = ax.transData.transform((x, y))
+        occupied.append(Bbox([[px - 4.5 * pix, py - 4.5 * pix], [px + 4.5 * pix, py + 4.5 * pix]]))
+    xmin, ymin, xmax, ymax = ctx.extent
+
+    candidates: list[tuple[float, str, float, float, str]] = []  # priority, text, x, y, kind
+    seen: set[str] = set()
+    ev = rows["events"]
+    if len(ev):
+        order = {a: i for i, a in enumerate(("capture", "siege", "withdraw", "advance", "contest", "hold", "attack"))}
+        ev = ev.assign(_o=ev["action"].map(order).fillna(9)).sort_values(["_o", "confidence"], ascending=[True, False])
+        for _, r in ev.iterrows():
+            name = str(r.get("place_name") or r.get("place") or "").strip()
+            if name and name.lower() not in seen and r.geometry is not None:
+                seen.add(name.lower())
+                candidates.append((0, name, r.geometry.x, r.geometry.y, "place"))
+    pl = rows["places"]
+    if len(pl) and "place_name" in pl:
+        for _, r in pl.iterrows():
+            name = str(r["place_name"] or "").strip()
+            if name and name.lower() not in seen:
+                seen.add(name.lower())
+                candidates.append((1, name, r.geometry.x, r.geometry.y, "place"))
+    for _, r in ctx.base.cities.iterrows():
+        name = str(r["name"])
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            candidates.append((2 + float(r["rank"]) / 10, name, r.geometry.x, r.geometry.y, "city"))
+    candidates.sort(key=lambda c: c[0])
+    offsets = [(5, 3, "left", "bottom"), (5, -3, "left", "top"), (-5, 3, "right", "bottom"),
+               (-5, -3, "right", "top"), (0, 7, "center", "bottom"), (0, -7, "center", "top"),
+               (7, 0, "left", "center"), (-7, 0, "right", "center")]
+    placed = 0
+    for _prio, text, x, y, kind in candidates:
+        if not (xmin <= x <= xmax and ymin <= y <= ymax):
+            continue
+        if placed >= 60:
+            break
+        size = style.PLACE_LABEL_PT if kind == "place" else style.CITY_LABEL_PT
+        weight = "bold" if kind == "place" else "normal"
+        colour = style.BASE["label"] if kind == "place" else "#3a3a3a"
+        for dx, dy, ha, va in offsets:
+            t = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                            fontsize=size, fontweight=weight, color=colour, zorder=11,
+                            path_effects=_halo(2.0))
+            bb = t.get_window_extent(renderer).expanded(1.06, 1.12)
+            inside = bb.x0 >= axbox.x0 and bb.x1 <= axbox.x1 and bb.y0 >= axbox.y0 and bb.y1 <= axbox.y1
+            if inside and not _overlaps(bb, occupied):
+                occupied.append(bb)
+                placed += 1
+                if kind == "city":
+                    ax.plot([x], [y], "o", ms=2.6, color=style.CITY_DOT, mec="white", mew=0.5, zorder=10)
+                break
+            t.remove()
+
+
+def _country_labels(ctx: RenderContext, ax, fig) -> list:
+    """Grey capitals for neighbouring countries inside the view; returns their boxes."""
+    from shapely.geometry import box as sbox
+
+    names = {"TUR": "TURKEY", "IRQ": "IRAQ", "JOR": "JORDAN", "LBN": "LEBANON", "ISR": "ISRAEL",
+             "PSE": "PALESTINE", "CYP": "CYPRUS", "SAU": "SAUDI ARABIA", "IRN": "IRAN", "EGY": "EGYPT"}
+    xmin, ymin, xmax, ymax = ctx.extent
+    view = sbox(xmin, ymin, xmax, ymax)
+    w = xmax - xmin
+    boxes = []
+    renderer = fig.canvas.get_renderer()
+    axbox = ax.get_window_extent(renderer)
+    if "ISO_A3" not in ctx.base.neighbours:
+        return boxes
+    for _, r in ctx.base.neighbours.iterrows():
+        name = names.get(str(r["ISO_A3"]))
+        if not name:
+            continue
+        part = r.geometry.intersection(view)
+        if part.is_empty or part.area < (0.012 * w) ** 2 * 4:
+            continue
+        p = part.representative_point()
+        t = ax.text(p.x, p.y, name, ha="center", va="center", fontsize=style.COUNTRY_LABEL_PT, color="#8a877f",
+                    fontweight="bold", zorder=2.8, alpha=0.9)
+        bb = t.get_window_extent(renderer)
+        if not (bb.x0 >= axbox.x0 and bb.x1 <= axbox.x1 and bb.y0 >= axbox.y0 and bb.y1 <= axbox.y1) \
+                or _overlaps(bb, boxes):
+            t.remove()
+            continue
+        boxes.append(bb)
+    return boxes
+
+
+def _scale_bar(ctx: RenderContext, ax) -> object:
+    """A geodesic scale bar in the lower left; returns its display box."""
+    from matplotlib.patches import Rectangle
+
+    xmin, ymin, xmax, ymax = ctx.extent
+    w, h = xmax - xmin, ymax - ymin
+    x0, y0 = xmin + 0.035 * w, ymin + 0.04 * h
+    to_ll = transformer(ctx.crs, "EPSG:4326")
+    to_xy = transformer("EPSG:4326", ctx.crs)
+    lon, lat = to_ll.transform(x0, y0)
+    km = nice_distance(0.22 * w / 1000.0)
+    # Length on the map of `km` measured on the ellipsoid along the grid's east direction.
+    lon2, lat2, _ = GEOD.fwd(lon, lat, 90.0, km * 1000.0)
+    x2, y2 = to_xy.transform(lon2, lat2)
+    length = math.hypot(x2 - x0, y2 - y0)
+    bar_h = 0.007 * h
+    for i in range(4):
+        ax.add_patch(Rectangle((x0 + i * length / 4, y0), length / 4, bar_h, facecolor="#222" if i % 2 == 0 else "white",
+                               edgecolor="#222", linewidth=0.6, zorder=12))
+    for frac, val in ((0, 0), (0.5, km / 2), (1, km)):
+        txt = f"{val:g}" + (" km" if frac == 1 else "")
+        ax.text(x0 + frac * length, y0 + bar_h * 1.6, txt, ha="center", va="bottom", fontsize=6.5, zorder=12,
+                path_effects=_halo(1.8))
+    return (x0 - 0.01 * w, y0 - 0.01 * h, x0 + length + 0.04 * w, y0 + 0.05 * h)
+
+
+def _north_arrow(ctx: RenderContext, ax) -> object:
+    """A north arrow turned by the grid convergence at the map centre (Lambert grid north != true north)."""
+    xmin, ymin, xmax, ymax = ctx.extent
+    w, h = xmax - xmin, ymax - ymin
+    cx, cy = xmin + 0.95 * w, ymin + 0.86 * h
+    lon, lat = transformer(ctx.crs, "EPSG:4326").transform(cx, cy)
+    nx, ny = transformer("EPSG:4326", ctx.crs).transform(lon, lat + 0.2)
+    angle = math.atan2(nx - cx, ny - cy)
+    size = 0.055 * h
+    dx, dy = math.sin(angle) * size, math.cos(angle) * size
+    ax.annotate("", xy=(cx + dx / 2, cy + dy / 2), xytext=(cx - dx / 2, cy - dy / 2),
+                arrowprops={"arrowstyle": "-|>,head_length=0.9,head_width=0.45", "color": "#222", "lw": 1.6},
+                zorder=12)
+    ax.text(cx + dx * 0.75, cy + dy * 0.75, "N", ha="center", va="center", fontsize=10, fontweight="bold",
+            zorder=12, path_effects=_halo(2))
+    return (cx - 0.04 * w, cy - size, cx + 0.04 * w, cy + size * 1.1)
+
+
+def _locator(ctx: RenderContext, fig, rect) -> None:
+    """A small map of Syria and its neighbours with the extent of the main map."""
+    from matplotlib.patches import Rectangle
+
+    ax = fig.add_axes(rect)
+    ax.set_facecolor(style.BASE["sea"])
+    _plot_polys(ax, ctx.base.locator_neighbours, facecolor=style.BASE["neighbour"], edgecolor="#b9b6ae", linewidth=0.3)
+    _plot_polys(ax, ctx.base.locator_syria, facecolor="#d9d3c3", edgecolor=style.BASE["country_edge"], linewidth=0.6)
+    sx0, sy0, sx1, sy1 = ctx.base.locator_syria.total_bounds
+    xmin, ymin, xmax, ymax = ctx.extent
+    pad = 0.12 * (sx1 - sx0)
+    lx0, lx1 = min(sx0, xmin) - pad, max(sx1, xmax) + pad
+    ly0, ly1 = min(sy0, ymin) - pad, max(sy1, ymax) + pad
+    # Square locator: grow the shorter side.
+    cx, cy, half = (lx0 + lx1) / 2, (ly0 + ly1) / 2, max(lx1 - lx0, ly1 - ly0) / 2
+    ax.set_xlim(cx - half, cx + half)
+    ax.set_ylim(cy - half, cy + half)
+    ax.set_aspect("equal")
+    ax.add_patch(Rectangle((xmin, ymin), xmax - xmin, ymax - ymin, facecolor="none", edgecolor=style.EXTENT_BOX,
+                           linewidth=1.3, zorder=5))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for s in ax.spines.values():
+        s.set_edgecolor("#777")
+        s.set_linewidth(0.6)
+
+
+def _legend_handles(ctx: RenderContext, items: list[tuple], bandwidth_km: float):
+    from matplotlib.legend_handler import HandlerPatch
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import FancyArrow, Patch
+
+    def arrow_artist(legend, orig_handle, xdescent, ydescent, width, height, fontsize):
+        return FancyArrow(-xdescent, height / 2 - ydescent, width * 0.92, 0, width=height * 0.32,
+                          head_width=height * 0.9, head_length=width * 0.3, length_includes_head=True)
+
+    sections: dict[str, list] = {"Control": [], "Activity": []}
+    handler_map = {}
+    for key in items:
+        kind = key[0]
+        if kind == "faction":
+            colour = ctx.colours.get(key[1], "#999999")
+            h = Patch(facecolor=colour, alpha=style.STATUS_ALPHA["held"] + 0.15, edgecolor=style.darker(colour), lw=0.7)
+            sections["Control"].append((h, ctx.labels.get(key[1], key[1])))
+        elif kind == "contested":
+            h = Patch(facecolor="#fdebd9", edgecolor=style.CONTESTED_COLOUR, hatch=style.CONTESTED_HATCH, lw=0.9)
+            sections["Control"].append((h, "Contested"))
+        elif kind == "besieged":
+            h = Patch(facecolor="#eeeeee", edgecolor=style.BESIEGED_EDGE, linestyle=(0, (3, 1.6)), lw=1.3)
+            sections["Control"].append((h, "Besieged pocket"))
+        elif kind == "frontline":
+            h = Line2D([], [], color=style.FRONTLINE_COLOUR, lw=style.FRONTLINE_WIDTH_PT)
+            sections["Control"].append((h, "Frontline"))
+        elif kind == "advance":
+            h = Patch(facecolor="#9a9a9a", edgecolor=style.ADVANCE_EDGE, lw=0.7)
+            handler_map[h] = HandlerPatch(patch_func=arrow_artist)
+            sections["Activity"].append((h, "Axis of advance (faction colour)"))
+        elif kind == "heat":
+            h = Patch(facecolor=style.HEATMAP_STOPS[3], alpha=0.7, edgecolor="none")
+            sections["Activity"].append((h, f"Fighting density ({bandwidth_km:g} km kernel)"))
+        elif kind == "action":
+            marker, _, text = style.ACTION_MARKERS[key[1]]
+            h = Line2D([], [], ls="", marker=marker, ms=8 if marker == "*" else 6.5, mfc="#bdbdbd",
+                       mec=style.MARKER_EDGE, mew=0.6)
+            sections["Activity"].append((h, text))
+    ref = [
+        (Line2D([], [], color=style.BASE["country_edge"], lw=1.3), "International boundary"),
+        (Line2D([], [], color=style.BASE["governorate_edge"], lw=0.7, ls=(0, (4, 2))), "Governorate boundary"),
+        (Line2D([], [], color=style.BASE["river"], lw=1.0), "River"),
+    ]
+    sections["Reference"] = ref
+    return sections, handler_map
+
+
+def _draw_legend(ctx: RenderContext, fig, panel, items: list[tuple], note: str, bandwidth_km: float) -> list:
+    sections, handler_map = _legend_handles(ctx, items, bandwidth_km)
+    artists = []
+    y = 1.0
+    renderer = fig.canvas.get_renderer()
+    pbox = panel.get_window_extent(renderer)
+    for title, entries in sections.items():
+        if not entries:
+            continue
+        leg = panel.legend([h for h, _ in entries], [t for _, t in entries], loc="upper left",
+                           bbox_to_anchor=(0.0, y), frameon=False, fontsize=style.LEGEND_PT, title=title,
+                           title_fontproperties={"size": style.LEGEND_PT + 1, "weight": "bold"},
+                           alignment="left", handlelength=2.0, handleheight=1.1, borderaxespad=0.0,
+                           labelspacing=0.45, handler_map=handler_map)
+        panel.add_artist(leg)
+        artists.append(leg)
+        bb = leg.get_window_extent(renderer)
+        y -= (bb.height + 8 * fig.dpi / 72) / pbox.height
+    if note:
+        artists.append(panel.text(0.0, y - 0.01, note, transform=panel.transAxes, ha="left", va="top",
+                                  fontsize=style.LEGEND_PT - 0.5, color="#444", linespacing=1.4))
+    return artists
+
+
+def _date_range(start: dt.date, end: dt.date) -> str:
+    last = end - dt.timedelta(days=1)
+    if last <= start:
+        return f"{start.day} {start:%B %Y}"
+    if start.year != last.year:
+        return f"{start.day} {start:%B %Y} – {last.day} {last:%B %Y}"
+    if start.month != last.month:
+        return f"{start.day} {start:%B} – {last.day} {last:%B %Y}"
+    return f"{start.day}–{last.day} {last:%B %Y}"
+
+
+def week_note(rows) -> str:
+    ev = rows["events"]
+    if not len(ev):
+        return "No events reported this week."
+    n_fight = int(ev["action"].isin(("attack", "contest")).sum())
+    n_docs = ev["doc"].nunique() if "doc" in ev else 0
+    return f"{len(ev)} events from {n_docs} report{'s' if n_docs != 1 else ''}\n{n_fight} clashes, strikes or contests"
+
+
+def figure_size(ctx: RenderContext) -> tuple[float, float, float]:
+    """(width, height, map height) in inches."""
+    xmin, ymin, xmax, ymax = ctx.extent
+    map_h = style.MAP_WIDTH_IN * MAP_W * (ymax - ymin) / (xmax - xmin)
+    return style.MAP_WIDTH_IN, map_h + TITLE_IN + CREDITS_IN, map_h
+
+
+def draw_step(ctx: RenderContext, index: int, settings, legend: str = "step") -> Drawn:
+    """Draw the map of step ``index``. ``legend``: ``step`` (what this map shows) or ``series``."""
+    import textwrap
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    st = ctx.steps[index]
+    rows = step_rows(ctx, st.label)
+    fw, fh, map_h = figure_size(ctx)
+    dpi = settings.map_width_px / fw
+    fig = Figure(figsize=(fw, fh), dpi=dpi, facecolor="white")
+    FigureCanvasAgg(fig)
+    bottom = CREDITS_IN / fh
+    ax = fig.add_axes((MAP_LEFT, bottom, MAP_W, map_h / fh))
+    xmin, ymin, xmax, ymax = ctx.extent
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for s in ax.spines.values():
+        s.set_linewidth(0.8)
+        s.set_edgecolor("#333")
+
+    _draw_base(ctx, ax)
+    _draw_control(ctx, ax, rows["control"])
+    _draw_heat(ctx, ax, st.label)
+    _draw_boundaries(ctx, ax)
+    _draw_lines_and_arrows(ctx, ax, rows)
+    points = _draw_events(ctx, ax, rows["events"])
+    reserved = _country_labels(ctx, ax, fig)
+    from matplotlib.transforms import Bbox
+
+    for x0, y0, x1, y1 in (_scale_bar(ctx, ax), _north_arrow(ctx, ax)):
+        reserved.append(Bbox(ax.transData.transform([(x0, y0), (x1, y1)])))
+    _place_labels(ctx, fig, ax, rows, points, reserved)
+
+    where = ctx.region_name or "Syria"
+    fig.text(MAP_LEFT, 1 - 0.16 / fh, f"Territorial control and fighting — {where}", ha="left", va="top",
+             fontsize=style.TITLE_PT, fontweight="bold", color="#111")
+    fig.text(MAP_LEFT, 1 - 0.5 / fh, f"{_date_range(st.start, st.end)}  ·  {st.label}", ha="left", va="top",
+             fontsize=style.SUBTITLE_PT + 1, color="#333")
+    credits = textwrap.fill(style.CREDITS + " Projection: Syria Lambert (EPSG:22770).", 190)
+    fig.text(MAP_LEFT, 0.07 / fh, credits, ha="left", va="bottom", fontsize=style.CREDITS_PT, color="#555",
+             linespacing=1.25)
+
+    panel = fig.add_axes((PANEL_LEFT, bottom + 0.36 * map_h / fh, PANEL_W, 0.64 * map_h / fh))
+    panel.axis("off")
+    items = shown_items(ctx, st.label) if legend == "step" else series_items(ctx)
+    artists = _draw_legend(ctx, fig, panel, items, week_note(rows), settings.heatmap_bandwidth_km)
+    loc_h = min(0.33 * map_h, PANEL_W * fw)
+    _locator(ctx, fig, (PANEL_LEFT, bottom, PANEL_W, loc_h / fh))
+    return Drawn(fig, ax, panel, artists)
+
+
+def swap_legend(ctx: RenderContext, drawn: Drawn, items: list[tuple], note: str, settings) -> None:
+    for a in drawn.legend_artists:
+        a.remove()
+    drawn.legend_artists = _draw_legend(ctx, drawn.fig, drawn.panel, items, note, settings.heatmap_bandwidth_km)
