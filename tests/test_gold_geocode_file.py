@@ -14,7 +14,7 @@ import pytest
 
 GOLD = Path(__file__).parent / "gold" / "geocode.csv"
 COLUMNS = ["query", "lat", "lon", "context", "source", "note"]
-SOURCE_PREFIXES = ("wof:", "geonames:", "hnap:", "wikipedia", "osm")
+SOURCE_PREFIXES = ("wof:", "geonames:", "hnap:", "wikipedia", "osm", "approx:")
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +63,17 @@ def test_ambiguous_names_carry_context(rows: list[dict[str, str]]) -> None:
             # the context-free row is the default reading (major place); at most one per query
             same = [r for r in rows if r["query"].casefold() == row["query"].casefold() and not r["context"]]
             assert len(same) == 1, f"{row['query']!r}: several context-free readings"
+
+
+def test_enough_ambiguous_cases(rows: list[dict[str, str]]) -> None:
+    # Spellings shared by different places, told apart by the context a report carries.
+    points: dict[str, set[tuple[str, str]]] = {}
+    for row in rows:
+        points.setdefault(row["query"].casefold(), set()).add((row["lat"], row["lon"]))
+    shared = [row for row in rows if row["context"] and len(points[row["query"].casefold()]) > 1]
+    assert len(shared) >= 30
+
+
+def test_some_arabic_script(rows: list[dict[str, str]]) -> None:
+    arabic = [row for row in rows if any("\u0600" <= ch <= "\u06ff" for ch in row["query"])]
+    assert len(arabic) >= 25
