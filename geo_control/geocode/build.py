@@ -118,7 +118,7 @@ def _prior(p: Place, gn_code: str = "") -> float:
     """How likely a bare mention of this name means this place, before context."""
     base = {
         "city": 0.75, "town": 0.6, "locality": 0.5, "village": 0.5, "district": 0.5,
-        "county": 0.3, "region": 0.25, "countryside": 0.2,
+        "county": 0.2, "region": 0.15, "countryside": 0.15, "area": 0.25,
     }.get(p.feature, 0.65)  # curated sites: oil fields, airbases, crossings...
     if p.population > 0:
         base += 0.05 * math.log10(p.population + 1) / 6 * 4
@@ -438,13 +438,18 @@ def alias_entry(alias: str) -> tuple[str, str, str] | None:
     return (key, folded(stripped), hint) if key else None
 
 
-def build_index(places: list[Place]) -> dict[str, list[tuple[int, str, str, bool]]]:
-    """skeleton key -> [(place index, ranking form, feature hint of the alias, primary name?)].
+#: An alternate name that is the primary name of another place this close (km) was probably
+#: borrowed from that neighbour (GeoNames lists Abu Hardub among Hajin's names).
+BORROWED_KM = 30.0
 
-    A place's own name (and its Arabic name) is primary; alternate names can be loose
-    (GeoNames lists a neighbouring village's name as an alternate now and then).
+
+def build_index(places: list[Place]) -> dict[str, list[tuple[int, str, str, int]]]:
+    """skeleton key -> [(place index, ranking form, feature hint of the alias, kind)].
+
+    ``kind`` is 1 for a place's own name (and its Arabic name), 0 for an alternate name,
+    -1 for an alternate name that is the own name of a neighbouring place (borrowed).
     """
-    index: dict[str, list[tuple[int, str, str, bool]]] = {}
+    index: dict[str, list[tuple[int, str, str, int]]] = {}
     for i, p in enumerate(places):
         seen: dict[tuple[str, str], int] = {}
         primaries = {p.name, p.name_ar, *p.aliases[:2]}
@@ -453,14 +458,30 @@ def build_index(places: list[Place]) -> dict[str, list[tuple[int, str, str, bool
             if entry is None:
                 continue
             key, form, hint = entry
-            primary = alias in primaries
+            kind = 1 if alias in primaries else 0
             if (key, form) in seen:
-                if primary:
-                    k = seen[(key, form)]
-                    index[key][k] = (i, form, hint, True)
+                if kind:
+                    index[key][seen[(key, form)]] = (i, form, hint, 1)
                 continue
             seen[(key, form)] = len(index.setdefault(key, []))
-            index[key].append((i, form, hint, primary))
+            index[key].append((i, form, hint, kind))
+    from geo_control.crs import distance_km
+
+    for entries in index.values():
+        # only a settlement's own plain name counts ("Tabqa dam" does not own "Tabqa")
+        owners = [(i, form) for i, form, h, kind in entries
+                  if kind == 1 and not h and places[i].feature in ("locality", "town", "city", "village")]
+        if not owners or len(entries) == len(owners):
+            continue
+        for k, (i, form, hint, kind) in enumerate(entries):
+            if kind != 0:
+                continue
+            p = places[i]
+            for j, oform in owners:
+                if oform == form and j != i and \
+                        distance_km(p.lon, p.lat, places[j].lon, places[j].lat) < BORROWED_KM:
+                    entries[k] = (i, form, hint, -1)
+                    break
     return index
 
 

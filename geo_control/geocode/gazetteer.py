@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from geo_control.crs import GEOD, destination
 from geo_control.geocode.build import (
     BUILD_VERSION,
     Place,
@@ -29,6 +30,7 @@ from geo_control.geocode.build import (
     source_files,
 )
 from geo_control.geocode.normalize import (
+    FEATURE_WORDS,
     arabic_key,
     folded,
     has_arabic,
@@ -50,7 +52,7 @@ GOVERNORATE_ALIASES = {
     "Tartous": ["Tartus"],
     "Hama": ["Hamah", "Hamat"],
     "Homs": ["Hims"],
-    "Rural Damascus": ["Rif Dimashq", "Reef Damascus", "Damascus countryside", "Eastern Ghouta", "Ghouta", "Qalamoun"],
+    "Rural Damascus": ["Rif Dimashq", "Reef Damascus", "Rif Damascus", "Damascus countryside"],
     "Damascus": ["Dimashq"],
     "Dar'a": ["Daraa", "Deraa", "Dera'a", "Dara"],
     "As-Sweida": ["Suwayda", "Sweida", "Suwaida", "Suweida"],
@@ -62,6 +64,13 @@ AREA_FEATURES = ("region", "county", "countryside", "area")
 #: Features that are sites rather than settlements: a bare name ("Tabqa") prefers the settlement.
 SITE_FEATURES = ("oilfield", "station", "airbase", "crossing", "camp", "dam", "bridge", "industrial", "military")
 _LOCALITY_HINTS = ("locality", "")
+_DIRECTIONS = {
+    "north": 0.0, "northern": 0.0, "northeast": 45.0, "northeastern": 45.0, "east": 90.0, "eastern": 90.0,
+    "southeast": 135.0, "southeastern": 135.0, "south": 180.0, "southern": 180.0, "southwest": 225.0,
+    "southwestern": 225.0, "west": 270.0, "western": 270.0, "northwest": 315.0, "northwestern": 315.0,
+}
+#: Name similarity by kind of alias: own name, alternate name, name borrowed from a neighbour.
+_KIND_SIM = {1: 1.0, 0: 0.98, -1: 0.8}
 _TOKEN = re.compile(r"[^\s\-–—,;:()/]+(?:-(?=[a-z]))?")
 _CONTEXT_STOP = frozenset(
     "The A An In On At Of And Or But As It This That Near North South East West Northern Southern Eastern "
@@ -235,44 +244,81 @@ class Gazetteer:
         key = ("ar:" + arabic_key(text).replace(" ", "")) if has_arabic(text) else skeleton(norm)
         return self._gov_keys.get(key)
 
-    def places_in(self, text: str, min_score: float = 0.7, limit: int = 50) -> list[Candidate]:
-        """Places named in a phrase or text (capitalised names; longest match first).
+    def mentions(self, text: str, min_score: float = 0.7, limit: int = 50) -> list[tuple[Candidate, float]]:
+        """Places named in a phrase or text, with a weight: (candidate, 1.0) for a clear name.
 
-        Used for context: "along the Raqqa-Deir ez-Zor highway" -> Raqqa, Deir ez-Zor.
-        Ambiguous names (two good places far apart) are skipped: they say little about the area.
+        Capitalised names, longest match first: "along the Raqqa-Deir ez-Zor highway" gives
+        Raqqa and Deir ez-Zor. An ambiguous name (two good places far apart) gives both, each
+        with weight 0.5: either may be meant, and both say something about the area.
         """
-        tokens = [(m.group(0), m.start()) for m in _TOKEN.finditer(text or "")]
-        out: list[Candidate] = []
+        tokens = [m.group(0) for m in _TOKEN.finditer(text or "")]
+        out: list[tuple[Candidate, float]] = []
         i = 0
         while i < len(tokens) and len(out) < limit:
-            word = tokens[i][0]
+            word = tokens[i]
             if not (word[:1].isupper() or has_arabic(word)) or word in _CONTEXT_STOP:
                 i += 1
                 continue
-            found: tuple[int, Candidate | None] | None = None
+            taken = 0
             for n in range(min(5, len(tokens) - i), 0, -1):
-                parts = [t for t, _ in tokens[i:i + n]]
+                parts = tokens[i:i + n]
                 if n > 1 and not (parts[-1][:1].isupper() or has_arabic(parts[-1])):
                     continue
                 phrase = " ".join(parts)
                 if len(phrase) < 3:
                     continue
-                cands = self.lookup(phrase, all=True)[:2]
+                cands = [c for c in self.lookup(phrase, all=True)[:2] if c.feature not in ("region", "county")]
                 if not cands or cands[0].match < 0.9 or cands[0].score < min_score:
                     continue
                 best = cands[0]
                 if len(cands) > 1 and cands[1].score > best.score - 0.03 and \
                         _haversine_km(best.lat, best.lon, cands[1].lat, cands[1].lon) > 50:
-                    found = (n, None)
-                    break
-                found = (n, best)
+                    out += [(best, 0.5), (cands[1], 0.5)]
+                else:
+                    out.append((best, 1.0))
+                taken = n
                 break
-            if found is None:
-                i += 1
-                continue
-            if found[1] is not None and found[1].feature != "region":
-                out.append(found[1])
-            i += found[0]
+            i += taken or 1
+        return out
+
+    def places_in(self, text: str, min_score: float = 0.7, limit: int = 50) -> list[Candidate]:
+        """Places clearly named in a phrase or text (see ``mentions``); ambiguous names left out."""
+        return [c for c, w in self.mentions(text, min_score, limit) if w >= 1.0]
+
+    def _context_anchors(self, text: str, govs: set[str]) -> list[tuple]:
+        """Anchors (lat, lon, weight[, place_id]) for a context hint; governorates go into ``govs``.
+
+        "Deir ez-Zor governorate" -> the governorate; "Deir Ezzor" -> the governorate and the
+        city; "eastern Homs countryside" -> Homs governorate and a point ~35 km east of Homs city;
+        "west of Maadan" / "Hajin pocket" -> Maadan / Hajin.
+        """
+        out: list[tuple] = []
+        gov = self.governorate_of(text)
+        words = set(normalise(text).split())
+        if gov:
+            govs.add(gov)
+        direction = next((_DIRECTIONS[w] for w in words if w in _DIRECTIONS), None)
+        if gov and words & {"governorate", "province", "countryside", "rural", "desert", "badia"}:
+            if direction is None or not words & {"countryside", "rural", "desert", "badia"}:
+                # "Deir ez-Zor governorate" is the whole governorate, not the city
+                return out
+        weighted = self.mentions(text)
+        found = [c for c, w in weighted if w >= 1.0]
+        if len(found) >= 2 and words & {"highway", "road", "motorway", "route", "between"}:
+            # "along the Raqqa-Deir ez-Zor highway": points along the line between the places
+            for a, b in zip(found, found[1:], strict=False):
+                d = _haversine_km(a.lat, a.lon, b.lat, b.lon)
+                az = float(GEOD.inv(a.lon, a.lat, b.lon, b.lat)[0])
+                for k in range(1, max(2, int(d // 20))):
+                    lon, lat = destination(a.lon, a.lat, az, d * k / max(2, int(d // 20)))
+                    out.append((lat, lon, 1.0))
+        for c, w in weighted:
+            if direction is not None and ("countryside" in words or "rural" in words or "desert" in words):
+                # "the eastern Homs countryside": somewhere east of the city, not the city
+                lon, lat = destination(c.lon, c.lat, direction, 35.0)
+                out.append((lat, lon, 1.5 * w))
+            else:
+                out.append((c.lat, c.lon, 1.5 * w, c.place_id))
         return out
 
     def _raw(self, name: str) -> tuple[str, str, list[tuple[int, float, str]], bool]:
@@ -280,7 +326,7 @@ class Gazetteer:
         if has_arabic(name):
             key = arabic_key(name)
             hits = self.index.get("ar:" + key.replace(" ", ""), [])
-            return key, "", [(i, 1.0 if prim else 0.95, h) for i, _f, h, prim in hits], bool(hits)
+            return key, "", [(i, _KIND_SIM[kind], h) for i, _f, h, kind in hits], bool(hits)
         norm = normalise(name)
         stripped, hint = split_feature(norm)
         key = skeleton(stripped)
@@ -288,13 +334,15 @@ class Gazetteer:
         if not key:
             return form, hint, [], False
         best: dict[int, tuple[float, str]] = {}
-        for i, alias_form, alias_hint, primary in self.index.get(key, []):
-            sim = 0.3 + 0.7 * fuzz.ratio(form, alias_form) / 100.0 - (0.0 if primary else 0.05)
+        for i, alias_form, alias_hint, kind in self.index.get(key, []):
+            sim = 0.3 + 0.7 * fuzz.ratio(form, alias_form) / 100.0 - (1.0 - _KIND_SIM[kind])
             if sim > best.get(i, (0.0, ""))[0]:
                 best[i] = (sim, alias_hint)
         exact = bool(best)
         for other in self.near_keys(key):
-            for i, alias_form, alias_hint, _primary in self.index[other]:
+            for i, alias_form, alias_hint, kind in self.index[other]:
+                if kind < 0:
+                    continue
                 r = fuzz.ratio(form, alias_form) / 100.0
                 if r < 0.7:
                     continue
@@ -336,28 +384,28 @@ class Gazetteer:
         form, hint, raw, _exact = self._raw(name)
         if not raw:
             return []
-        govs = set()
+        govs: set[str] = set()
         ctx_places: list[tuple] = list(anchors)
-        for hint in context:
-            if not hint:
+        if near is not None:
+            ctx_places.append((near[0], near[1], 2.0))
+        for item in context:
+            hint_text = (item or "").strip()
+            if not hint_text:
                 continue
-            if hint.startswith("near="):
+            if hint_text.startswith("near="):
                 try:
-                    la, lo = (float(v) for v in hint[5:].split(","))
+                    la, lo = (float(v) for v in hint_text[5:].split(","))
                     ctx_places.append((la, lo, 2.0))
                 except ValueError:
                     pass
                 continue
-            gov = self.governorate_of(hint)
-            if gov:
-                govs.add(gov)
-                continue
-            for c in self.places_in(hint):
-                if self.governorate_of(c.name) and c.feature in AREA_FEATURES:
+            if not hint:
+                # a context that is only a feature word ("village", "airbase") says what kind of place
+                _rest, word_hint = split_feature(normalise(hint_text))
+                if word_hint and not _rest.strip() or normalise(hint_text) in FEATURE_WORDS:
+                    hint = FEATURE_WORDS.get(normalise(hint_text), word_hint)
                     continue
-                ctx_places.append((c.lat, c.lon, 1.5, c.place_id))
-        if near is not None:
-            ctx_places.append((near[0], near[1], 2.0))
+            ctx_places += self._context_anchors(hint_text, govs)
         idx = np.array([i for i, _, _ in raw])
         sims = np.array([s for _, s, _ in raw])
         priors = np.array([self.places[i].prior for i in idx])
@@ -379,9 +427,6 @@ class Gazetteer:
         ctx = np.zeros(len(idx))
         if govs:
             ctx += np.array([0.2 if self.places[i].governorate in govs else 0.0 for i in idx])
-            for g in govs:
-                if g in self.gov_centre:
-                    ctx_places.append((*self.gov_centre[g], 0.3))
         if ctx_places:
             lat, lon = self.lat[idx], self.lon[idx]
             ids = np.array([self.places[i].place_id for i in idx], dtype=object)
@@ -389,7 +434,8 @@ class Gazetteer:
             for anchor in ctx_places:
                 alat, alon, w = anchor[0], anchor[1], anchor[2]
                 d = _haversine_km(alat, alon, lat, lon)
-                contrib = w * np.exp(-d / 40.0)
+                # two scales: the region (40 km) and the neighbourhood (6 km)
+                contrib = w * (0.7 * np.exp(-d / 50.0) + 0.3 * np.exp(-d / 6.0))
                 if len(anchor) > 3:  # a place never supports itself
                     contrib = np.where(ids == anchor[3], 0.0, contrib)
                 support += contrib

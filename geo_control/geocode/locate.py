@@ -44,10 +44,10 @@ BEARINGS = {
 class _Mentions:
     """Places named in a text, as (lat, lon, weight, place_id) anchors for disambiguation."""
 
-    places: list[Candidate]
+    places: list[tuple[Candidate, float]]
 
     def anchors(self, weight: float) -> list[tuple[float, float, float, str]]:
-        return [(c.lat, c.lon, weight, c.place_id) for c in self.places]
+        return [(c.lat, c.lon, weight * w, c.place_id) for c, w in self.places]
 
 
 def _bearing_of(word: str) -> float | None:
@@ -64,12 +64,12 @@ def _radius_km(c: Candidate) -> float:
 class _Resolver:
     def __init__(self, gaz: Gazetteer, doc_text: str):
         self.gaz = gaz
-        self.doc = _Mentions(gaz.places_in(doc_text, limit=200)) if doc_text else _Mentions([])
+        self.doc = _Mentions(gaz.mentions(doc_text, limit=200)) if doc_text else _Mentions([])
         self._sentences: dict[str, _Mentions] = {}
 
     def sentence(self, text: str) -> _Mentions:
         if text not in self._sentences:
-            self._sentences[text] = _Mentions(self.gaz.places_in(text, limit=30))
+            self._sentences[text] = _Mentions(self.gaz.mentions(text, limit=30))
         return self._sentences[text]
 
     def resolve(self, name: str, st: Statement, extra: Sequence[tuple] = ()) -> list[Candidate]:

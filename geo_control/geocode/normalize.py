@@ -235,9 +235,9 @@ def arabic_key(text: str) -> str:
     for token in re.split(r"[\s\-_]+", text.strip()):
         if token.startswith("ال") and len(token) > 3:
             token = token[2:]
-        # final ta marbuta / ya / alef vary (الشدادي / الشدادة)
-        if len(token) >= 4 and token[-1] in "هيا":
-            token = token[:-1]
+        # a final ya and ta marbuta alternate (الشدادي / الشدادة)
+        if len(token) >= 4 and token[-1] == "ي":
+            token = token[:-1] + "ه"
         if token:
             tokens.append(token)
     return " ".join(tokens)
