@@ -485,23 +485,6 @@ def build_index(places: list[Place]) -> dict[str, list[tuple[int, str, str, int]
     return index
 
 
-def apply_overrides(places: list[Place], overrides: list[Place]) -> list[Place]:
-    """An override wins: other places lose the names an override claims."""
-    if not overrides:
-        return places
-    claimed = set()
-    for o in overrides:
-        for a in o.aliases:
-            e = alias_entry(a)
-            if e:
-                claimed.add(e[0])
-    for p in places:
-        p.aliases = [a for a in p.aliases if (alias_entry(a) or ("",))[0] not in claimed]
-    for o in overrides:
-        o.prior = 1.0
-    return places + overrides
-
-
 def build_places(data_dir: Path) -> tuple[list[Place], list[list[tuple[float, float]]], list[tuple[str, str]]]:
     """Every place from the data folder (without overrides), the Euphrates, and governorates."""
     admin = _Admin(data_dir)
@@ -516,5 +499,5 @@ def build_places(data_dir: Path) -> tuple[list[Place], list[list[tuple[float, fl
     return places, _euphrates(data_dir), governorates
 
 
-__all__ = ["Place", "build_places", "build_index", "read_place_table", "apply_overrides",
+__all__ = ["Place", "build_places", "build_index", "read_place_table",
            "alias_entry", "source_files", "BUILD_VERSION", "FEATURE_WORDS"]

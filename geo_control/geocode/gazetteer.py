@@ -23,7 +23,7 @@ from geo_control.crs import GEOD, destination
 from geo_control.geocode.build import (
     BUILD_VERSION,
     Place,
-    apply_overrides,
+    alias_entry,
     build_index,
     build_places,
     read_place_table,
@@ -141,10 +141,29 @@ class Gazetteer:
 
     def __init__(self, places: list[Place], euphrates: list, governorates: list[tuple[str, str]],
                  overrides: Sequence[Place] = ()):
-        self.places = apply_overrides(list(places), list(overrides))
+        self.places = list(places)
         self.euphrates = euphrates
         self.index = build_index(self.places)
+        self._add_overrides(overrides)
         self._finish(governorates)
+
+    def _add_overrides(self, overrides: Sequence[Place]) -> None:
+        """An override wins: the names it claims stop finding any other place."""
+        if not overrides:
+            return
+        claimed = {e[0] for o in overrides for a in o.aliases if (e := alias_entry(a))}
+        for key in claimed:
+            self.index[key] = [entry for entry in self.index.get(key, []) if entry[0] < 0]
+        for o in overrides:
+            o.prior = 1.0
+            i = len(self.places)
+            self.places.append(o)
+            seen = set()
+            for a in o.aliases:
+                e = alias_entry(a)
+                if e and (e[0], e[1]) not in seen:
+                    seen.add((e[0], e[1]))
+                    self.index.setdefault(e[0], []).append((i, e[1], e[2], 1))
 
     def _finish(self, governorates: list[tuple[str, str]]) -> None:
         self.lat = np.array([p.lat for p in self.places])
@@ -164,8 +183,9 @@ class Gazetteer:
                 self._gov_keys.setdefault(key, name)
         # governorate centroids (mean of their localities) for hints like "Homs countryside"
         self.gov_centre: dict[str, tuple[float, float]] = {}
+        govs = np.array([p.governorate if p.feature not in AREA_FEATURES else "" for p in self.places])
         for g in self.governorates:
-            mask = np.array([p.governorate == g and p.feature not in AREA_FEATURES for p in self.places])
+            mask = govs == g
             if mask.any():
                 self.gov_centre[g] = (float(self.lat[mask].mean()), float(self.lon[mask].mean()))
 
@@ -202,23 +222,20 @@ class Gazetteer:
                 log.warning("cannot write gazetteer cache %s (%s); the next load rebuilds it", cache, exc)
             if not overrides:
                 return gaz
-        if overrides:
-            extra = read_place_table(Path(overrides), "overrides", None, "override")
-            gaz = cls.__new__(cls)
-            base = state["places"]
-            gaz.__init__(base, state["euphrates"], state["governorates"], overrides=extra)  # type: ignore[misc]
-            gaz._assign_admin(extra)
-            return gaz
         gaz = cls.__new__(cls)
         gaz.places = state["places"]
         gaz.euphrates = state["euphrates"]
         gaz.index = state["index"]
+        extra = read_place_table(Path(overrides), "overrides", None, "override") if overrides else []
+        gaz._add_overrides(extra)
         gaz._finish(state["governorates"])
+        gaz._assign_admin(extra)
         return gaz
 
     def _assign_admin(self, extra: Sequence[Place]) -> None:
         """Overrides get the governorate/district of the nearest gazetteer locality."""
-        base = np.array([p.source != "overrides" and p.feature not in AREA_FEATURES for p in self.places])
+        n_base = len(self.places) - len(extra)
+        base = np.array([k < n_base and p.feature not in AREA_FEATURES for k, p in enumerate(self.places)])
         for p in extra:
             if p.governorate:
                 continue
@@ -440,6 +457,8 @@ class Gazetteer:
                     contrib = np.where(ids == anchor[3], 0.0, contrib)
                 support += contrib
             ctx += 0.35 * (1 - np.exp(-support))
+        # an area's label point lies wherever: context near it says little
+        ctx *= np.array([0.3 if self.places[i].feature in AREA_FEATURES else 1.0 for i in idx])
         score = 0.7 * sims + 0.15 * priors + feat_adj + ctx
         order = np.lexsort((idx, -score))
         out = []
