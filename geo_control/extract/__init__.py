@@ -1,0 +1,846 @@
+"""``extract``: a Document -> Statements (date, actor -> faction, action, place mention, span).
+
+The extractor reads the syntax of conflict reports, without a gazetteer and without an NLP
+model on the main path, so that it is fast and works on place names nobody listed:
+
+1. faction aliases (the registry passed in) are found and *masked* in a copy of the text, so
+   actors are never read as places;
+2. action triggers (lexicon.TRIGGER) anchor each statement; the actor is the nearest subject
+   faction before the trigger (the agent after it for passives, the subject of the previous
+   sentence of the paragraph when none is named);
+3. the places a trigger governs are read left to right from the trigger: capitalised names
+   with their particles (al-, ez-, Abu...), feature words ("oil field", "neighborhood"),
+   anaphora ("the town") and lists ("the villages of A, B, and C"); the words between them
+   must be words that can stand there (articles, "villages of", "the southern part of", ...);
+4. each place gets its relation (part, near, offset with distance and bearing, between, bank),
+   the sentence its modality (expected, claimed, negated) and date (lexicon-free date rules in
+   ``dates``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass, field
+
+from geo_control.extract import lexicon as lx
+from geo_control.extract.dates import DateMention, find_dates
+from geo_control.extract.sentences import Sentence, split_sentences
+from geo_control.factions import FactionRegistry
+from geo_control.records import Document, Statement
+
+__all__ = ["extract", "find_dates", "split_sentences"]
+
+log = logging.getLogger(__name__)
+
+CONFIDENCE = {"asserted": 0.9, "claimed": 0.6, "expected": 0.3, "negated": 0.2}
+LOOSE_ACTIONS = ("attack", "contest")
+WORDS_OF_FACTIONS = {"government": "government", "regime": "government", "loyalist": "government",
+                     "opposition": "opposition", "rebel": "opposition", "insurgent": "opposition",
+                     "Kurdish": "sdf", "Turkish": "turkey", "jihadist": "isis", "Islamist": "opposition",
+                     "militant": "isis"}
+OBJECT_ROLE = re.compile(
+    r"(?:\b(?:on|against|at|from|with|by|targeting|near|towards?|to|into|of|over|between|and|or|vs\.?|versus|"
+    r"including|alongside|among|for|fighting|engaging|attacked|attacking|hit|struck|targeted|shelled|bombed|"
+    r"repelled|repulsed|defeated|killed|expelled|drove|ousted|pushed|besieged|encircled|surrounded|than|"
+    r"belonging\s+to|backed\s+by|supported\s+by|led\s+by)\s+(?:the\s+)?(?:[\w'’-]+\s+)?|/)$",
+    re.IGNORECASE,
+)
+VICTIM_AFTER = re.compile(
+    r"^[\s'’s]*(?:\w+\s+){0,2}?(?:were|was|have\s+been|has\s+been)\s+(?:\w+ly\s+)?(?:killed|wounded|injured|executed|"
+    r"captured|arrested|detained|taken\s+prisoner|eliminated|neutralized|neutralised)",
+    re.IGNORECASE,
+)
+CHAIN_GAP = re.compile(r"^(?:\s|,|\band\b|\bthe\b|\bits\b|\ballied\b|\(|\)|\bincluding\b|\bbacked\s+by\b)*$", re.IGNORECASE)
+SEPARATOR = re.compile(r",|\band\b|\bor\b|\bas\s+well\s+as\b|&", re.IGNORECASE)
+WORD_TOKEN = re.compile(r"[A-Za-z§][\w'’§-]*|\d+(?:[.,]\d+)?%?|[^\s\w]")
+NUMBERISH = re.compile(r"^(?:\d+(?:[.,]\d+)?%?|\d+(?:st|nd|rd|th|km|m))$", re.IGNORECASE)
+COMPOUND_OK = re.compile(r"^[\w§]+-(?:held|controlled|dominated|majority|populated|inhabited|occupied|besieged|"
+                         r"led|backed|based|run|affiliated|allied|long|wide|rich|strategic|like)$", re.IGNORECASE)
+DATE_WORDS = frozenset("""january february march april may june july august september october november december jan
+feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday on early late
+mid last week weeks day days month months this past night morning evening afternoon""".split())
+CONTEXT_KINDS = ("countryside", "province", "governorate", "region", "desert", "district")
+GENERIC_AFTER = re.compile(
+    r"\s+(?:that|which|where)\b|\s+(?:in|of|near|around|outside|inside|(?:east|west|north|south)\s+of)\s+(?:the\s+)?"
+    r"(?:(?:north|south|east|west)(?:ern)?\s+|central\s+)?(?:(?:part|parts|side|half|edge|outskirts)\s+of\s+)?(?:the\s+)?"
+    r"(?:(?-i:[A-Z])|city\b|town\b|village\b)", re.IGNORECASE)
+COUNTRIES = frozenset("syria iraq turkey jordan lebanon israel iran russia egypt".split())
+TITLE_SMALL = frozenset("a an the of in on at to for from by and or with as into near".split())
+
+
+@dataclass
+class Mention:
+    """A place mention (or an anaphor resolved later) in the masked document text."""
+
+    start: int
+    end: int
+    name: str
+    kind: str = ""           # feature kind: city, town, village, pocket, neighborhood, ...
+    part: str = ""           # "south" for "Southern Deir Ezzor"
+    anaphor: bool = False
+    there: bool = False
+    in_event: bool = False
+
+
+@dataclass
+class Item:
+    """One place governed by a trigger, with how the event relates to it."""
+
+    mention: Mention
+    names: list[str]
+    relation: str = ""
+    from_place: str = ""
+    distance_km: float | None = None
+    bearing_deg: float | None = None
+    target: str = ""
+    partial: bool = False
+    refs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Doc:
+    """Everything found in one document, indexed by position."""
+
+    doc: Document
+    text: str
+    masked: str
+    factions: list[tuple[int, int, str]]
+    places: list[Mention]
+    place_starts: list[int]
+    triggers: list[re.Match]
+    trigger_starts: list[int]
+    boundaries: list[int]
+    dates: list[DateMention]
+    date_starts: list[int]
+    hints: list[tuple[int, str]]
+    registry: FactionRegistry
+
+
+# ------------------------------------------------------------------------------------------
+# Document-level scanning
+# ------------------------------------------------------------------------------------------
+def _normalise(text: str) -> str:
+    """Same-length copy with typographic quotes folded, so aliases like "Syrian Army's" match."""
+    return text.translate(_FOLD)
+
+
+_FOLD = str.maketrans("’‘“”\u2011\u2010", "''\"\"--")
+
+
+def _is_trigger_word(word: str) -> bool:
+    return bool(lx.TRIGGER.fullmatch(word))
+
+
+def _place_mentions(masked: str) -> list[Mention]:
+    out: list[Mention] = []
+    for m in lx.PLACE.finditer(masked):
+        name_start = m.start("name")
+        tokens = list(re.finditer(r"\S+", m.group("name")))
+        # Split the run of capitalised words at function words and trigger words (title case
+        # headlines: "Makes Advances In Deir-Ez-Zor", "Clearing Northern Deir Ezzor From").
+        runs: list[list[re.Match]] = [[]]
+        for t in tokens:
+            w = t.group()
+            low = w.lower().rstrip(".,")
+            if low in lx.STOP_FIRST and not re.fullmatch(lx.DIR_ADJ, low, re.IGNORECASE) or (
+                w[:1].isupper() and len(tokens) > 1 and _is_trigger_word(w)
+            ) or w.lower() in ("al", "el", "ad") and t is tokens[-1] or COMPOUND_OK.match(w) or w.lower() in COUNTRIES:
+                runs.append([])
+            else:
+                runs[-1].append(t)
+        runs = [r for r in runs if r]
+        for k, run in enumerate(runs):
+            part = ""
+            while run and re.fullmatch(r"(?:north|south)(?:-?(?:east|west))?ern|eastern|western|northern|southern|central",
+                                       run[0].group(), re.IGNORECASE):
+                part = _dir_of(run[0].group()) or part
+                run = run[1:]
+            if not run:
+                continue
+            s = name_start + run[0].start()
+            e = name_start + run[-1].end()
+            name = masked[s:e]
+            is_last = k == len(runs) - 1 and run[-1] is tokens[-1]
+            feature = m.group("feature").strip() if is_last else ""
+            if name.endswith(("'s", "'")):
+                continue  # a possessive is a person or an organisation, not a target
+            if name.lower() in lx.NOT_PLACE or lx.NATIONALITY.match(name) and not feature:
+                continue
+            kind = ""
+            if feature:
+                e = m.end()
+                kind = feature.split()[-1].lower()
+                name = masked[s:e]
+            if len(name) < 2 or not re.search(r"[A-Za-z]{2}|[A-Z]\d", name):
+                continue
+            else:
+                before = masked[max(0, s - 40) : s]
+                km = re.search(r"\b(city|town|village|neighbou?rhood|district|camp|pocket|area)\s+of\s+$", before, re.IGNORECASE)
+                if km:
+                    kind = km.group(1).lower()
+            out.append(Mention(s, e, name, kind=kind, part=part))
+    return out
+
+
+def _dir_of(word: str) -> str:
+    w = word.lower().replace("ern", "").replace("-", "")
+    return {"central": "centre"}.get(w, w) if w in ("north", "south", "east", "west", "northeast", "northwest",
+                                                    "southeast", "southwest", "central") else ""
+
+
+def _noun_control(masked: str, t: re.Match) -> bool:
+    """ "under government control", "outside of SDF control": the noun, not the verb."""
+    return t.group(0).lower() == "control" and bool(
+        re.search(r"(?:" + lx.MASK + r"|\b(?:of|under|outside|the|their|its|full|total|government|regime|opposition))\s*$",
+                  masked[max(0, t.start() - 25) : t.start()], re.IGNORECASE))
+
+
+def _scan(doc: Document, factions: FactionRegistry) -> _Doc:
+    text = doc.text
+    norm = _normalise(text)
+    found = factions.find_all(norm)
+    chars = list(norm)
+    for s, e, _ in found:
+        chars[s:e] = lx.MASK * (e - s)
+    masked = "".join(chars)
+    places = _place_mentions(masked)
+    anaphora = []
+    for m in lx.ANAPHORA.finditer(masked):
+        if m.group("there"):
+            anaphora.append(Mention(m.start(), m.end(), "there", anaphor=True, there=True))
+        else:
+            kind = m.group("kind").lower().replace("air base", "airbase").replace("oil field", "field")
+            anaphora.append(Mention(m.start(), m.end(), m.group(0), kind=kind, anaphor=True))
+    # A place match wins over an anaphor at the same spot ("the town of X" is never an anaphor).
+    taken = [(p.start, p.end) for p in places]
+    allm = places + [a for a in anaphora if not any(s < a.end and a.start < e for s, e in taken)]
+    allm.sort(key=lambda p: p.start)
+    relatives = [(m.start(), m.end()) for m in lx.SKIPPABLE_RELATIVE.finditer(masked)]
+    triggers = [t for t in lx.TRIGGER.finditer(masked)
+                if not any(s <= t.start() < e for s, e in relatives) and not _noun_control(masked, t)]
+    boundaries = [m.start() for m in lx.BOUNDARY.finditer(masked)]
+    dates = find_dates(norm, doc.date)
+    hints = []
+    for m in lx.CONTEXT_HINT.finditer(norm):
+        name = (m.group("name") or m.group("name2") or "").strip()
+        if name and name.lower() not in lx.STOP_FIRST and lx.MASK not in masked[m.start():m.end()]:
+            hints.append((m.start(), norm[m.start():m.end()].strip()))
+    return _Doc(doc, text, masked, found, allm, [p.start for p in allm], triggers, [t.start() for t in triggers],
+                boundaries, dates, [d.start for d in dates], hints, factions)
+
+
+# ------------------------------------------------------------------------------------------
+# Object parsing: which places a trigger governs
+# ------------------------------------------------------------------------------------------
+def _word_ok(tok: str) -> bool:
+    low = tok.lower()
+    return (
+        low in lx.GAP_WORDS
+        or tok.startswith(lx.MASK)
+        or bool(NUMBERISH.match(tok))
+        or bool(COMPOUND_OK.match(tok))
+        or low in DATE_WORDS
+        or low in lx.DIRS
+        or not re.search(r"\w", tok)  # punctuation
+        or low in ("'s", "'", "km.", "kms")
+    )
+
+
+def _segments(gap: str, base: int) -> list[tuple[int, int]]:
+    """(start, end) of the pieces of ``gap`` between list separators, absolute positions."""
+    out, pos = [], 0
+    for m in SEPARATOR.finditer(gap):
+        out.append((base + pos, base + m.start()))
+        pos = m.end()
+    out.append((base + pos, base + len(gap)))
+    return out
+
+
+def _check_gap(d: _Doc, a: int, b: int, started: bool, action: str) -> tuple[bool, list[tuple[int, int]]]:
+    """Whether the text masked[a:b] may stand between a trigger (or a list item) and a place.
+
+    Returns (ok, lowercase list items) where the items are segments skipped inside a list
+    that end in a feature noun ("the central park area").
+    """
+    gap = d.masked[a:b]
+    if lx.BOUNDARY.search(gap):
+        return False, []
+    for m in lx.SKIPPABLE_RELATIVE.finditer(gap):
+        gap = gap[: m.start()] + " " * (m.end() - m.start()) + gap[m.end():]
+    tokens = WORD_TOKEN.findall(gap)
+    if len(tokens) > 28:
+        return False, []
+    segs = _segments(gap, a)
+    items: list[tuple[int, int]] = []
+    for i, (s, e) in enumerate(segs):
+        seg = gap[s - a : e - a]
+        unknown = [t for t in WORD_TOKEN.findall(seg) if not _word_ok(t)]
+        last = i == len(segs) - 1
+        first = i == 0
+        if not unknown:
+            continue
+        if last:
+            if action in LOOSE_ACTIONS and len(unknown) <= 5 and lx.LOCATIVE_END.search(gap):
+                continue
+            return False, []
+        if first and not started:
+            if action in LOOSE_ACTIONS and len(unknown) <= 5:
+                continue
+            return False, []
+        if len(WORD_TOKEN.findall(seg)) > 9:
+            return False, []
+        if lx.FEATURE_HEAD.search(seg.strip()):
+            items.append((s, e))
+    return True, items
+
+
+def _resolve_anaphor(mention: Mention, memory: list[Mention], last_places: list[Mention]) -> list[Mention]:
+    """The place "the town" / "there" refers to: the last one of the same kind, preferring the
+    places of earlier statements over places merely mentioned."""
+    if mention.there:
+        return list(last_places)
+    kind = mention.kind
+    settlement = kind in ("city", "town", "village")
+    recent = memory[-40:]
+    for p in reversed(recent):
+        if p.kind == kind:
+            return [p]
+    for require_event in (True, False):
+        for p in reversed(recent):
+            if require_event and not p.in_event:
+                continue
+            if settlement and p.kind in lx.SETTLEMENT_KINDS:
+                return [p]
+            if kind == "area" and p.kind in ("area", "pocket", "neighborhood", "neighbourhood", "district"):
+                return [p]
+            if kind == "field" and p.kind in ("field", "fields"):
+                return [p]
+    return []
+
+
+def _parse_object(d: _Doc, a: int, b: int, action: str, memory: list[Mention],
+                  last_places: list[Mention]) -> list[Item]:
+    """The places governed by a trigger whose object text is masked[a:b]."""
+    lo = bisect.bisect_left(d.place_starts, a)
+    hi = bisect.bisect_left(d.place_starts, b)
+    candidates = [p for p in d.places[lo:hi] if p.end <= b]
+    items: list[Item] = []
+    pos = a
+    started = False
+    skip_next = False
+    for k, c in enumerate(candidates):
+        if skip_next:
+            skip_next = False
+            pos = c.end
+            continue
+        if c.anaphor and not c.there and GENERIC_AFTER.match(d.masked, c.end):
+            continue  # "the area that it had been controlling in X": a generic noun, not "the area" = X
+        ok, lower_items = _check_gap(d, pos, c.start, started, action)
+        if not ok:
+            break
+        for s, e in lower_items:
+            items.append(_lower_item(d, s, e))
+        gap = d.masked[pos:c.start]
+        tail_gap = gap.split(",")[-1]
+        names = [c.name] if not c.anaphor else [r.name for r in _resolve_anaphor(c, memory, last_places)]
+        if not names:
+            pos, started = c.end, True
+            continue
+        if started and c.kind in CONTEXT_KINDS and not SEPARATOR.search(gap):
+            # "in Atareb in the western Aleppo countryside": locates the previous place.
+            items[-1].refs.append(c.name)
+            pos = c.end
+            continue
+        item = Item(c, names)
+        if c.part:
+            item.relation = f"part:{c.part}"
+        off = lx.OFFSET_TAIL.search(gap)
+        dir_of = lx.DIR_OF_TAIL.search(gap)
+        tail = off or dir_of
+        adjacent = started and not SEPARATOR.search(gap[: tail.start()] if tail else gap)
+        if off:
+            dist = float(off.group("n"))
+            unit = off.group("u").lower()
+            dist = dist * 1.609 if unit.startswith("mi") else dist / 1000 if unit in ("m", "meters", "metres") else dist
+            direction = (off.group("dir") or "").lower()
+            if adjacent and items and items[-1].relation in ("",) and not items[-1].from_place:
+                # "a factory in Hisyah 30km south of Homs": the offset locates the previous place.
+                items[-1].from_place, items[-1].distance_km = names[0], dist
+                items[-1].bearing_deg = lx.DIRS.get(direction)
+                items[-1].refs.append(names[0])
+                pos = c.end
+                continue
+            if direction and off.group("prep").lower() == "of":
+                item.relation, item.from_place = "offset", names[0]
+                item.distance_km, item.bearing_deg = dist, lx.DIRS.get(direction)
+            elif (off.group("q") or "").lower() == "within":
+                item.relation, item.from_place, item.distance_km = "near", names[0], dist
+            else:
+                # "Sukhnah, approximately 130km from Deir ez-Zor": a distance, not a place reached.
+                if action == "advance" and items and not items[-1].target:
+                    items[-1].target = names[0]
+                pos = c.end
+                continue
+        elif dir_of:
+            dirs = re.findall(lx.DIR, dir_of.group("dirs"), re.IGNORECASE)
+            if adjacent and items:
+                # "al-Akidat and al-Bakaara east of Deir Ezzor city": locates the list, no new place.
+                for it in items:
+                    it.refs.append(names[0])
+                pos = c.end
+                continue
+            if len(dirs) == 1:
+                item.relation, item.from_place, item.bearing_deg = "offset", names[0], lx.DIRS.get(dirs[0].lower())
+            else:
+                item.relation = "near"
+        elif m := lx.BANK_TAIL.search(tail_gap):
+            side = m.group("dir").lower()
+            item.relation = "bank:" + ("west" if side.startswith(("west", "right")) else "east")
+        elif m := lx.PART_TAIL.search(tail_gap):
+            item.relation = "part:" + _dir_of(m.group("dir") or m.group("dir2"))
+        elif lx.BETWEEN_TAIL.search(tail_gap):
+            nxt = candidates[k + 1] if k + 1 < len(candidates) else None
+            if nxt and re.fullmatch(r"\s+and\s+(?:the\s+)?", d.masked[c.end:nxt.start], re.IGNORECASE):
+                item.relation = f"between:{nxt.name}"
+                skip_next = True
+        elif lx.ORIGIN_TAIL.search(tail_gap):
+            if action == "advance":
+                item.from_place = names[0]
+            elif action not in ("withdraw",):
+                pos = c.end
+                continue
+        elif lx.TARGET_TAIL.search(tail_gap) and action in ("advance", "withdraw"):
+            if items and not items[-1].target and (items[-1].relation == "offset" or action == "withdraw"):
+                items[-1].target = names[0]
+                pos = c.end
+                continue
+            if action == "withdraw":
+                pos = c.end
+                continue
+            item.relation, item.target = "near", names[0]
+        elif lx.NEAR_TAIL.search(tail_gap):
+            item.relation = "near"
+            if action == "advance":
+                item.target = names[0]
+        if lx.PARTIAL_TAIL.search(tail_gap) or re.search(r"\bpartially\b", gap, re.IGNORECASE):
+            item.partial = True
+        items.append(item)
+        started = True
+        pos = c.end
+    if started:
+        ok, lower_items = _check_gap(d, pos, b, started, action)
+        for s, e in lower_items:
+            items.append(_lower_item(d, s, e))
+    # "advanced 18km southwest of Mayadin towards the T2 pumping station": a lowercase target.
+    if action == "advance" and items and not items[-1].target:
+        tm = re.match(r"^\s*(?:towards?|in\s+the\s+direction\s+of)\s+(?:the\s+)?([\w' -]{3,40}?)(?=\s*(?:,|\.|;|$|\band\b))",
+                      d.masked[items[-1].mention.end : b], re.IGNORECASE)
+        if tm:
+            items[-1].target = d.text[items[-1].mention.end + tm.start(1) : items[-1].mention.end + tm.end(1)]
+    return items
+
+
+def _lower_item(d: _Doc, s: int, e: int) -> Item:
+    seg = d.text[s:e]
+    lead = re.match(r"^\s*(?:the\s+)?", seg, re.IGNORECASE)
+    s2 = s + (lead.end() if lead else 0)
+    e2 = s + len(seg.rstrip())
+    name = d.text[s2:e2]
+    return Item(Mention(s2, e2, name, kind="area"), [name])
+
+
+# ------------------------------------------------------------------------------------------
+# Actors
+# ------------------------------------------------------------------------------------------
+def _subject_role(d: _Doc, s: int, e: int, sent_start: int) -> bool:
+    before = d.masked[max(sent_start, s - 40) : s]
+    if OBJECT_ROLE.search(before):
+        return False
+    if VICTIM_AFTER.match(d.masked[e : e + 60]):
+        return False
+    return True
+
+
+def _chain(d: _Doc, idx: int, lo_bound: int, hi_bound: int) -> tuple[int, int]:
+    """Extend a faction mention over coordinated ones: "the Tiger Forces and the Republican Guard"."""
+    f = d.factions
+    s, e = f[idx][0], f[idx][1]
+    j = idx - 1
+    while j >= 0 and f[j][0] >= lo_bound and CHAIN_GAP.match(d.masked[f[j][1] : s]):
+        s = f[j][0]
+        j -= 1
+    j = idx + 1
+    while j < len(f) and f[j][1] <= hi_bound and CHAIN_GAP.match(d.masked[e : f[j][0]]):
+        e = f[j][1]
+        j += 1
+    # Keep "the" and a preceding adjective as written ("the US-backed Syrian Democratic Forces").
+    lead = re.search(r"(?:\bthe\s+)?(?:[\w-]+-(?:backed|led|supported|allied)\s+)?$", d.masked[max(lo_bound, s - 30) : s],
+                     re.IGNORECASE)
+    if lead and lead.group():
+        s -= len(lead.group())
+    return s, e
+
+
+def _find_actor(d: _Doc, sent: Sentence, ts: int, te: int, obj_end: int, subject_is_place: bool,
+                action: str) -> tuple[str, str] | None:
+    f = d.factions
+    lo = bisect.bisect_left(f, (sent.start, -1, ""))
+    hi = bisect.bisect_left(f, (sent.end, -1, ""))
+    # Agent of a passive or a nominal: "fell to ISIS", "was captured by the SDF", "the capture of X by Y".
+    for pos in ((te, obj_end) if not subject_is_place else (te,)):
+        m = lx.AGENT_AFTER.match(d.masked[pos : min(sent.end, pos + 60)])
+        if m and (subject_is_place or m.group(0).lstrip(" ,").lower().startswith("by")):
+            start = pos + m.start(1)
+            for i in range(lo, hi):
+                if f[i][0] == start:
+                    s, e = _chain(d, i, sent.start, sent.end)
+                    return d.text[s:e].strip(), f[i][2]
+    subject = None
+    for i in range(hi - 1, lo - 1, -1):
+        s, e, fid = f[i]
+        if e <= ts and _subject_role(d, s, e, sent.start):
+            subject = i
+            break
+    if subject is None and action in LOOSE_ACTIONS:
+        for i in range(lo, hi):
+            if re.search(r"\bbetween\s+(?:the\s+)?$", d.masked[max(sent.start, f[i][0] - 20) : f[i][0]], re.IGNORECASE):
+                subject = i
+                break
+    if subject is None:
+        # A fronted participle: "In addition to advancing on Abu Kamal, pro-government forces ..."
+        for i in range(lo, hi):
+            s, e, fid = f[i]
+            if s >= obj_end and re.search(r",\s*(?:the\s+)?(?:[\w-]+\s+)?$", d.masked[max(sent.start, s - 25) : s]) \
+                    and _subject_role(d, s, e, sent.start) and not re.search(r",\s*(?:the\s+)?[\w-]+\s+$", d.masked[max(sent.start, s - 25) : s]) or \
+                    s >= obj_end and re.search(r",\s*(?:the\s+)?$", d.masked[max(sent.start, s - 25) : s]):
+                subject = i
+                break
+    if subject is None:
+        return None
+    s, e = _chain(d, subject, sent.start, sent.end)
+    return d.text[s:e].strip(), f[subject][2]
+
+
+# ------------------------------------------------------------------------------------------
+# Modality and dates
+# ------------------------------------------------------------------------------------------
+def _clause_start(d: _Doc, sent: Sentence, ts: int) -> int:
+    i = bisect.bisect_left(d.boundaries, ts)
+    while i > 0:
+        b = d.boundaries[i - 1]
+        if b < sent.start:
+            break
+        ch = d.masked[b]
+        if ch in ";:" or d.masked[b : b + 4].lower() in ("but ", ", bu") or d.masked[b:b + 3] == " – ":
+            return b
+        i -= 1
+    return sent.start
+
+
+def _modality(d: _Doc, sent: Sentence, ts: int, te: int) -> tuple[str, bool]:
+    """(modality, attempt) of the trigger at masked[ts:te]."""
+    cstart = _clause_start(d, sent, ts)
+    pre = d.masked[max(cstart, ts - 90) : ts]
+    near = d.masked[max(cstart, ts - 35) : ts]
+    sentence = d.masked[sent.start : sent.end]
+    attempt = bool(lx.ATTEMPT_CUE.search(pre))
+    if lx.NEGATED_CUE.search(near) and not re.search(r"\bnot\s+only\b", near, re.IGNORECASE):
+        return "negated", attempt
+    if attempt:
+        return "asserted" if not lx.EXPECTED_CUE.search(pre) else "expected", True
+    if lx.EXPECTED_CUE.search(pre) or (lx.INFINITIVE_TO.search(pre) and not lx.FACTUAL_TO.search(pre)):
+        return "expected", False
+    if lx.CLAIMED_CUE.search(sentence):
+        return "claimed", False
+    return "asserted", False
+
+
+def _date_for(d: _Doc, sent: Sentence, ts: int, action: str) -> tuple[dt.date, str]:
+    lo = bisect.bisect_left(d.date_starts, sent.start)
+    hi = bisect.bisect_left(d.date_starts, sent.end)
+    mentions = [m for m in d.dates[lo:hi] if not m.text.lower().startswith("since")]
+    before = [m for m in mentions if m.start < ts]
+    pick = before[-1] if before else (mentions[0] if mentions else None)
+    if pick is None:
+        return d.doc.date, "doc"
+    return pick.date, pick.precision
+
+
+def _context(d: _Doc, pos: int, refs: list[str]) -> tuple[str, ...]:
+    hints = sorted(d.hints, key=lambda h: abs(h[0] - pos))
+    out = list(dict.fromkeys([*refs, *(h[1] for h in hints)]))
+    return tuple(out[:5])
+
+
+# ------------------------------------------------------------------------------------------
+# The extractor
+# ------------------------------------------------------------------------------------------
+PLACE_SUBJECT_GROUPS = ("capture__7", "hold__1")
+
+
+def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
+    """Every control statement of ``doc``: one Statement per (statement, place).
+
+    Parameters
+    ----------
+    doc : a Document from ``ingest.read_reports``; offsets refer to ``doc.text``.
+    factions : the FactionRegistry that maps actors to faction ids.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from geo_control.records import Document
+    >>> doc = Document("r.txt", "On Tuesday, the SDF captured the villages of Numeisa and al-Jaber.",
+    ...                dt.date(2017, 8, 16), "option", "")
+    >>> [(s.action, s.faction, s.place, s.date.isoformat()) for s in extract(doc, FactionRegistry.default())]
+    [('capture', 'sdf', 'Numeisa', '2017-08-15'), ('capture', 'sdf', 'al-Jaber', '2017-08-15')]
+    """
+    d = _scan(doc, factions)
+    out: list[Statement] = []
+    memory: list[Mention] = []          # places a later "the town" may refer to, in reading order
+    last_places: list[Mention] = []     # the places of the last statement ("there")
+    carry: tuple[str, str] | None = None
+    doc_carry: tuple[str, str] | None = None  # the report's last actor, for control statements naming none
+    para = -1
+    pm = 0  # index into d.places for the anaphora memory
+    for sent in split_sentences(doc.text):
+        if sent.paragraph != para:
+            para, carry = sent.paragraph, None
+        lo = bisect.bisect_left(d.trigger_starts, sent.start)
+        hi = bisect.bisect_left(d.trigger_starts, sent.end)
+        triggers = d.triggers[lo:hi]
+        sent_out: list[Statement] = []
+        for k, m in enumerate(triggers):
+            ts, te = m.start(), m.end()
+            pm = _remember(d, pm, ts, memory)
+            action = lx.trigger_action(m)
+            nxt = triggers[k + 1].start() if k + 1 < len(triggers) else sent.end
+            between = d.masked[te:nxt]
+            if k + 1 < len(triggers) and re.fullmatch(r"\s*,?\s*(?:and|or|and\s+then|then)\s+(?:\w+ly\s+)?", between, re.IGNORECASE):
+                continue  # "stormed and took X": the last verb carries the object
+            bi = bisect.bisect_right(d.boundaries, te)
+            obj_end = min(nxt, sent.end, d.boundaries[bi] if bi < len(d.boundaries) else sent.end)
+            participle = bool(lx.PARTICIPLES.search(m.group(0)))
+            passive = participle and (bool(lx.BE_BEFORE.search(d.masked[max(sent.start, ts - 40) : ts]))
+                                      or bool(re.match(r"\s+by\s", d.masked[te : te + 5])))
+            subject_is_place = passive or m.lastgroup in PLACE_SUBJECT_GROUPS or (
+                action == "contest" and m.group(0).lower().endswith(("contested", "disputed")))
+            if subject_is_place:
+                items = _subject_place(d, sent, ts, memory, last_places)
+            else:
+                items = _parse_object(d, te, obj_end, action, memory, last_places)
+            if not items:
+                continue
+            actor = _find_actor(d, sent, ts, te, items[-1].mention.end if not subject_is_place else te,
+                                subject_is_place, action)
+            if actor is None and subject_is_place and action == "contest":
+                actor = carry
+            if actor is None and not subject_is_place:
+                actor = carry
+            if actor is None and subject_is_place:
+                actor = carry if action in ("capture",) else None
+            if actor is None and action != "attack":
+                actor = doc_carry
+            actor_text, faction = actor if actor else ("", "unknown")
+            modality, attempt = _modality(d, sent, ts, te)
+            act = action
+            if attempt and action == "capture":
+                act = "advance"
+            elif action == "capture" and m.group(0).lower().endswith("ing") and (
+                    re.search(r"\b(?:is|are|was|were|been|be|keeps?|kept)\s+(?:\w+ly\s+|still\s+|now\s+)?$",
+                              d.masked[max(sent.start, ts - 30) : ts], re.IGNORECASE) or _title_case(doc.text[sent.start:sent.end])):
+                act = "advance"  # "are clearing", a headline's "Clearing": ongoing, not done
+            date, precision = _date_for(d, sent, ts, act)
+            for it in items:
+                for name in it.names:
+                    relation, target = it.relation, it.target
+                    if act == "advance" and attempt and not relation:
+                        relation, target = "near", name
+                    conf = CONFIDENCE[modality] * (0.8 if it.partial else 1.0) * (0.85 if it.mention.anaphor else 1.0)
+                    if faction == "unknown":
+                        conf *= 0.8
+                    sent_out.append(Statement(
+                        doc=doc.name, doc_date=doc.date, date=date, date_precision=precision, actor=actor_text,
+                        faction=faction, action=act, place=name, modality=modality, confidence=round(conf, 3),
+                        sentence=doc.text[sent.start:sent.end], start=it.mention.start, end=it.mention.end,
+                        from_place=it.from_place, distance_km=it.distance_km, bearing_deg=it.bearing_deg,
+                        target=target, relation=relation, context=_context(d, it.mention.start, it.refs),
+                    ))
+            # "take X from ISIS" while the take is still an attempt or a plan: ISIS holds X.
+            if attempt:
+                fm = re.match(r"\s*from\s+(?:the\s+)?(" + lx.MASK + r"+)", d.masked[items[-1].mention.end : obj_end + 40])
+                if action == "capture" and fm:
+                    fs = items[-1].mention.end + fm.start(1)
+                    holder = next((x for x in d.factions if x[0] == fs), None)
+                    if holder:
+                        for it in items:
+                            for name in it.names:
+                                sent_out.append(Statement(
+                                    doc=doc.name, doc_date=doc.date, date=doc.date, date_precision="doc",
+                                    actor=d.text[holder[0]:holder[1]], faction=holder[2], action="hold", place=name,
+                                    modality="asserted", confidence=0.7, sentence=doc.text[sent.start:sent.end],
+                                    start=it.mention.start, end=it.mention.end, context=_context(d, it.mention.start, it.refs),
+                                ))
+            if actor is not None and not subject_is_place:
+                carry = actor
+            if actor is not None:
+                doc_carry = actor
+            if modality in ("asserted", "claimed") or True:
+                last_places = [it.mention if not it.mention.anaphor else Mention(it.mention.start, it.mention.end, n)
+                               for it in items for n in it.names]
+                for it in items:
+                    if not it.mention.anaphor:
+                        it.mention.in_event = True
+                        if it.mention in memory:
+                            memory.remove(it.mention)
+                        memory.append(it.mention)
+        pm = _remember(d, pm, sent.start, memory)
+        sent_out += _held_statements(d, doc, sent, memory)
+        if carry is None or not triggers:
+            # A sentence without statements may still name who the next one is about.
+            f = d.factions
+            i = bisect.bisect_left(f, (sent.start, -1, ""))
+            while i < len(f) and f[i][1] <= sent.end:
+                if _subject_role(d, f[i][0], f[i][1], sent.start):
+                    s, e = _chain(d, i, sent.start, sent.end)
+                    carry = (doc.text[s:e].strip(), f[i][2])
+                    break
+                i += 1
+        out += sent_out
+    return _dedupe(out)
+
+
+def _remember(d: _Doc, pm: int, upto: int, memory: list[Mention]) -> int:
+    """Add the places mentioned before ``upto`` to the anaphora memory; returns the new index."""
+    while pm < len(d.places) and d.places[pm].end <= upto:
+        p = d.places[pm]
+        if not p.anaphor and p.name.lower() not in COUNTRIES and (
+                p.kind or re.search(r"\b(?:in|of|near|around|from|to|towards|at|into)\s+(?:the\s+)?$",
+                                    d.masked[max(0, p.start - 12) : p.start], re.IGNORECASE)):
+            memory.append(p)
+        pm += 1
+    return pm
+
+
+def _title_case(sentence: str) -> bool:
+    words = [w for w in re.findall(r"[A-Za-z][\w'-]*", sentence) if w.lower() not in TITLE_SMALL]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) / len(words) >= 0.8
+
+
+def _subject_place(d: _Doc, sent: Sentence, ts: int, memory: list[Mention], last_places: list[Mention]) -> list[Item]:
+    """The place a passive or predicative trigger is about: the nearest mention before it."""
+    cstart = _clause_start(d, sent, ts)
+    lo = bisect.bisect_left(d.place_starts, cstart)
+    hi = bisect.bisect_left(d.place_starts, ts)
+    for c in reversed(d.places[lo:hi]):
+        gap = d.masked[c.end:ts]
+        if len(WORD_TOKEN.findall(gap)) > 8 or lx.MASK in gap or re.search(r"[,;:]", gap) and not re.fullmatch(r'["\s]*', gap[:1]):
+            if len(WORD_TOKEN.findall(gap)) > 8 or lx.MASK in gap:
+                return []
+        names = [c.name] if not c.anaphor else [r.name for r in _resolve_anaphor(c, memory, last_places)]
+        if not names:
+            return []
+        item = Item(c, names)
+        pre = d.masked[max(cstart, c.start - 40) : c.start]
+        if lx.PARTIAL_TAIL.search(pre) or re.search(r"\b(?:other\s+)?part\s+of\s+(?:the\s+)?$|\bpartially\b", pre + gap,
+                                                    re.IGNORECASE):
+            item.partial = True
+        if m := lx.PART_TAIL.search(pre):
+            item.relation = "part:" + _dir_of(m.group("dir") or m.group("dir2"))
+        return [item]
+    return []
+
+
+def _held_statements(d: _Doc, doc: Document, sent: Sentence, memory: list[Mention]) -> list[Statement]:
+    """'the ISIS-held town of X', 'SDF-held Shaddadi', 'X, the IS-held village', 'X of opposition control'."""
+    out: list[Statement] = []
+    norm = _normalise(doc.text[sent.start:sent.end])
+    lo = bisect.bisect_left(d.place_starts, sent.start)
+    hi = bisect.bisect_left(d.place_starts, sent.end)
+    places = d.places[lo:hi]
+
+    def emit(who_text: str, fid: str, how: str, mention: Mention, names: list[str], neg: bool = False) -> None:
+        action = "siege" if how in ("besieged", "encircled") else "hold"
+        modality = "negated" if neg else "asserted"
+        date, precision = _date_for(d, sent, mention.start, action)
+        if precision != "day":
+            date, precision = doc.date, "doc"  # "SDF-held X" states who holds X when the report is written
+        for name in names:
+            out.append(Statement(
+                doc=doc.name, doc_date=doc.date, date=date, date_precision=precision, actor=who_text, faction=fid,
+                action=action, place=name, modality=modality,
+                confidence=round(CONFIDENCE[modality] * (0.85 if mention.anaphor else 0.95), 3),
+                sentence=doc.text[sent.start:sent.end], start=mention.start, end=mention.end,
+                context=_context(d, mention.start, []),
+            ))
+
+    for m in lx.HELD.finditer(norm):
+        who = m.group("who")
+        fid = _resolve_word(who, d, sent.start + m.start())
+        if not fid:
+            continue
+        ms, me = sent.start + m.start(), sent.start + m.end()
+        target = None
+        for c in places:
+            if c.anaphor and c.start <= ms and me <= c.end:
+                target = c
+                break
+            if c.start >= me:
+                gap = d.masked[me:c.start]
+                if len(WORD_TOKEN.findall(gap)) <= 4 and all(_word_ok(t) for t in WORD_TOKEN.findall(gap)) \
+                        and not lx.BOUNDARY.search(gap):
+                    target = c
+                break
+        if target is None:
+            before = [c for c in places if c.end <= ms and not c.anaphor]
+            if before and re.fullmatch(r",\s+(?:the|a|an)\s+(?:[\w-]+\s+){0,2}", d.masked[before[-1].end:ms], re.IGNORECASE):
+                target = before[-1]
+        if target is None:
+            continue
+        names = [target.name] if not target.anaphor else [r.name for r in _resolve_anaphor(target, memory, [])]
+        if names:
+            emit(who, fid, m.group("how"), target, names)
+    for c in places:
+        if c.anaphor:
+            continue
+        after = d.masked[c.end : min(sent.end, c.end + 60)]
+        oc = lx.OF_CONTROL.match(after.lstrip('"\''))
+        if oc:
+            off = c.end + (len(after) - len(after.lstrip('"\''))) + oc.start("who")
+            fid = _resolve_word(oc.group("who"), d, off)
+            if fid:
+                emit(doc.text[off:off + len(oc.group("who"))], fid, "held", c, [c.name])
+            continue
+        uc = lx.UNDER_CONTROL_AFTER.match(after)
+        if uc:
+            off = c.end + uc.start("who")
+            fid = _resolve_word(uc.group("who"), d, off)
+            if fid:
+                emit(doc.text[off:off + len(uc.group("who"))], fid, "held", c, [c.name], neg=bool(uc.group("neg")))
+    return out
+
+
+def _resolve_word(word: str, d: _Doc, pos: int) -> str | None:
+    if lx.MASK in word:
+        for s, e, fid in d.factions:
+            if s <= pos < e:
+                return fid
+        return None
+    if word in WORDS_OF_FACTIONS:
+        return WORDS_OF_FACTIONS[word]
+    return d.registry.resolve(word.replace("/", " "))
+
+
+def _dedupe(statements: list[Statement]) -> list[Statement]:
+    seen: set[tuple] = set()
+    out = []
+    for s in statements:
+        key = (s.start, s.end, s.place, s.action, s.faction)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(s)
+    return out

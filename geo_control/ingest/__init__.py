@@ -1,0 +1,133 @@
+"""``read_reports``: report files and folders -> cleaned, dated ``Document`` objects.
+
+The only code that opens reports. Text is decoded (UTF-8 with or without BOM, else cp1252),
+extracted from HTML (beautifulsoup4) or PDF (pypdf), then cleaned: PDF debris lines, reader
+comment sections and web boilerplate are dropped, so no event can come from them. The report
+date comes from ``manifest.csv`` (wins), else from the text, else ``default_date``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from geo_control.errors import InputError, MissingInputError, ReportDateError
+from geo_control.ingest.clean import clean_text
+from geo_control.ingest.manifest import ManifestRow, read_manifest
+from geo_control.ingest.readers import SUFFIXES, read_text
+from geo_control.ingest.textdate import find_report_date
+from geo_control.records import Document
+
+__all__ = ["read_reports", "clean_text", "find_report_date", "SUFFIXES"]
+
+log = logging.getLogger(__name__)
+
+
+def _expand(paths: Sequence[str | Path]) -> list[tuple[Path, dict[str, ManifestRow]]]:
+    """Every report file named or found in the folders named, with its folder's manifest."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    if not paths:
+        raise InputError("no input given; name report files or folders, e.g. geo-control run seeds")
+    found: list[tuple[Path, dict[str, ManifestRow]]] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise MissingInputError(f"{path}: no such file or folder; check the path")
+        if path.is_dir():
+            manifest = read_manifest(path / "manifest.csv") if (path / "manifest.csv").is_file() else {}
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+            if not files:
+                raise MissingInputError(
+                    f"{path}: folder holds no reports ({', '.join(SUFFIXES)}); add reports or name another folder"
+                )
+            for f in files:
+                key = f.relative_to(path).as_posix()
+                rows = {key: manifest[key]} if key in manifest else (
+                    {key: manifest[f.name]} if f.name in manifest else {})
+                found.append((f, {f.name: rows[key]} if rows else {}))
+        else:
+            manifest = {}
+            m = path.parent / "manifest.csv"
+            if m.is_file():
+                rows = read_manifest(m)
+                if path.name in rows:
+                    manifest = {path.name: rows[path.name]}
+            found.append((path, manifest))
+    return found
+
+
+def read_report(path: Path, default_date: dt.date | None = None,
+                manifest_row: ManifestRow | None = None) -> Document | None:
+    """One report as a Document, or None (with a warning) when it holds no readable text."""
+    raw = path.read_bytes()
+    sha = hashlib.sha256(raw).hexdigest()
+    text = read_text(path, raw)
+    if text is None:
+        return None
+    text = clean_text(text)
+    if not text.strip():
+        log.warning("%s: no text left after cleaning; skipped", path)
+        return None
+    if manifest_row is not None and manifest_row.date is not None:
+        date, source = manifest_row.date, "manifest"
+    else:
+        found = find_report_date(text)
+        if found is not None:
+            date, source = found, "text"
+        elif default_date is not None:
+            date, source = default_date, "option"
+        else:
+            raise ReportDateError(
+                f"{path}: no report date in the text and none given; add a row '{path.name},YYYY-MM-DD' "
+                f"to {path.parent / 'manifest.csv'} or pass --date YYYY-MM-DD"
+            )
+    return Document(
+        name=path.name,
+        text=text,
+        date=date,
+        date_source=source,
+        sha256=sha,
+        source=manifest_row.source if manifest_row else "",
+        title=(manifest_row.title if manifest_row and manifest_row.title else _first_line(text)),
+        path=str(path),
+    )
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        line = line.strip(" #*\t")
+        if line:
+            return line[:200]
+    return ""
+
+
+def read_reports(paths: Sequence[str | Path] | Iterable[str | Path],
+                 default_date: dt.date | None = None) -> list[Document]:
+    """Read report files and folders into Documents, in a stable order.
+
+    Parameters
+    ----------
+    paths : files (.txt, .md, .html, .pdf) or folders of them; a folder may hold manifest.csv.
+    default_date : the report date of reports dated neither by a manifest nor by their text.
+
+    Raises
+    ------
+    MissingInputError : a path does not exist, or a folder holds no reports.
+    ReportDateError : a report has no date anywhere and no ``default_date``.
+    """
+    docs: list[Document] = []
+    expanded = _expand(list(paths))
+    for path, manifest in expanded:
+        doc = read_report(path, default_date, manifest.get(path.name))
+        if doc is not None:
+            docs.append(doc)
+    if not docs:
+        raise InputError(
+            f"no readable report in {', '.join(str(p) for p in paths)}: every file was empty or binary; "
+            "give text, Markdown, HTML or PDF reports"
+        )
+    return docs

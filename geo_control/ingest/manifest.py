@@ -1,0 +1,47 @@
+"""``manifest.csv``: one row per report file with its date and where it came from."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from geo_control.errors import ManifestError
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    file: str
+    date: dt.date | None
+    source: str = ""
+    title: str = ""
+    notes: str = ""
+
+
+def read_manifest(path: Path) -> dict[str, ManifestRow]:
+    """Rows of a manifest by file name (as written in its ``file`` column)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        text = path.read_text(encoding="cp1252")
+    reader = csv.DictReader(text.splitlines())
+    fields = [f.strip().lower() for f in (reader.fieldnames or [])]
+    if "file" not in fields or "date" not in fields:
+        raise ManifestError(f"{path}: needs a header with columns file,date (optionally source,title,notes); "
+                            f"got {','.join(fields) or 'nothing'}")
+    rows: dict[str, ManifestRow] = {}
+    for n, row in enumerate(reader, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k}
+        name = row.get("file", "")
+        if not name:
+            raise ManifestError(f"{path}: line {n} has no file name; fill the file column or delete the line")
+        value = row.get("date", "")
+        date = None
+        if value:
+            try:
+                date = dt.date.fromisoformat(value)
+            except ValueError:
+                raise ManifestError(f"{path}: line {n}: date '{value}' of {name} is not YYYY-MM-DD; fix it") from None
+        rows[name] = ManifestRow(name, date, row.get("source", ""), row.get("title", ""), row.get("notes", ""))
+    return rows
