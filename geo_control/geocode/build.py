@@ -390,7 +390,7 @@ def read_place_table(path: Path, kind: str, admin: _Admin | None, id_prefix: str
             source=rec.get("source") or kind, name_ar=rec.get("name_ar", ""), aliases=list(dict.fromkeys(aliases)),
         )
         # a curated site is there because reports name it: it beats a same-named hamlet
-        p.prior = min(1.0, _prior(p) + (0.15 if kind == "curated" else 0.0))
+        p.prior = min(1.0, _prior(p) + (0.25 if kind == "curated" else 0.0))
         places.append(p)
     if admin is not None and places:
         gov, dist = admin.assign(np.array([p.lon for p in places]), np.array([p.lat for p in places]))

@@ -40,6 +40,7 @@ from geo_control.geocode.normalize import (
     skeleton,
     split_feature,
 )
+from geo_control.geocode.stopwords import STOPWORDS
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +75,6 @@ _DIRECTIONS = {
 #: Name similarity by kind of alias: own name, alternate name, name borrowed from a neighbour.
 _KIND_SIM = {1: 1.0, 0: 0.98, -1: 0.8}
 _TOKEN = re.compile(r"[^\s\-–—,;:()/]+(?:-(?=[a-z]))?")
-_CONTEXT_STOP = frozenset(
-    "The A An In On At Of And Or But As It This That Near North South East West Northern Southern Eastern "
-    "Western Central Government Forces Army SAA SDF ISIS IS HTS NDF YPG FSA US Highway Road Pocket "
-    "Countryside Governorate Province City Town Village Monday Tuesday Wednesday Thursday Friday Saturday "
-    "Sunday January February March April May June July August September October November December".split()
-)
 
 
 @dataclass(frozen=True)
@@ -107,6 +102,13 @@ class Candidate:
             "feature": self.feature, "score": round(self.score, 3), "governorate": self.governorate,
             "district": self.district, "country": self.country,
         }
+
+
+def _query_key(name: str) -> str:
+    """The index key a name is looked up under (feature words dropped)."""
+    if has_arabic(name):
+        return "ar:" + arabic_key(name).replace(" ", "")
+    return skeleton(split_feature(normalise(name))[0])
 
 
 def _cache_dir() -> Path:
@@ -271,7 +273,7 @@ class Gazetteer:
         key = ("ar:" + arabic_key(text).replace(" ", "")) if has_arabic(text) else skeleton(norm)
         return self._gov_keys.get(key)
 
-    def mentions(self, text: str, min_score: float = 0.7, limit: int = 50) -> list[tuple[Candidate, float]]:
+    def mentions(self, text: str, min_score: float = 0.7, limit: int = 50) -> list[tuple[Candidate, float, str]]:
         """Places named in a phrase or text, with a weight: (candidate, 1.0) for a clear name.
 
         Capitalised names, longest match first: "along the Raqqa-Deir ez-Zor highway" gives
@@ -279,11 +281,11 @@ class Gazetteer:
         with weight 0.5: either may be meant, and both say something about the area.
         """
         tokens = [m.group(0) for m in _TOKEN.finditer(text or "")]
-        out: list[tuple[Candidate, float]] = []
+        out: list[tuple[Candidate, float, str]] = []
         i = 0
         while i < len(tokens) and len(out) < limit:
             word = tokens[i]
-            if not (word[:1].isupper() or has_arabic(word)) or word in _CONTEXT_STOP:
+            if not (word[:1].isupper() or has_arabic(word)) or word.lower().strip("'’") in STOPWORDS:
                 i += 1
                 continue
             taken = 0
@@ -298,11 +300,12 @@ class Gazetteer:
                 if not cands or cands[0].match < 0.9 or cands[0].score < min_score:
                     continue
                 best = cands[0]
+                key = _query_key(phrase)
                 if len(cands) > 1 and cands[1].score > best.score - 0.03 and \
                         _haversine_km(best.lat, best.lon, cands[1].lat, cands[1].lon) > 50:
-                    out += [(best, 0.5), (cands[1], 0.5)]
+                    out += [(best, 0.5, key), (cands[1], 0.5, key)]
                 else:
-                    out.append((best, 1.0))
+                    out.append((best, 1.0, key))
                 taken = n
                 break
             i += taken or 1
@@ -310,7 +313,7 @@ class Gazetteer:
 
     def places_in(self, text: str, min_score: float = 0.7, limit: int = 50) -> list[Candidate]:
         """Places clearly named in a phrase or text (see ``mentions``); ambiguous names left out."""
-        return [c for c, w in self.mentions(text, min_score, limit) if w >= 1.0]
+        return [c for c, w, _k in self.mentions(text, min_score, limit) if w >= 1.0]
 
     def _context_anchors(self, text: str, govs: set[str]) -> list[tuple]:
         """Anchors (lat, lon, weight[, place_id]) for a context hint; governorates go into ``govs``.
@@ -330,7 +333,7 @@ class Gazetteer:
                 # "Deir ez-Zor governorate" is the whole governorate, not the city
                 return out
         weighted = self.mentions(text)
-        found = [c for c, w in weighted if w >= 1.0]
+        found = [c for c, w, _k in weighted if w >= 1.0]
         if len(found) >= 2 and words & {"highway", "road", "motorway", "route", "between"}:
             # "along the Raqqa-Deir ez-Zor highway": points along the line between the places
             for a, b in zip(found, found[1:], strict=False):
@@ -339,13 +342,13 @@ class Gazetteer:
                 for k in range(1, max(2, int(d // 20))):
                     lon, lat = destination(a.lon, a.lat, az, d * k / max(2, int(d // 20)))
                     out.append((lat, lon, 1.0))
-        for c, w in weighted:
+        for c, w, key in weighted:
             if direction is not None and ("countryside" in words or "rural" in words or "desert" in words):
                 # "the eastern Homs countryside": somewhere east of the city, not the city
                 lon, lat = destination(c.lon, c.lat, direction, 35.0)
-                out.append((lat, lon, 1.5 * w))
+                out.append((lat, lon, 1.5 * w, "", key))
             else:
-                out.append((c.lat, c.lon, 1.5 * w, c.place_id))
+                out.append((c.lat, c.lon, 1.5 * w, c.place_id, key))
         return out
 
     def _raw(self, name: str) -> tuple[str, str, list[tuple[int, float, str]], bool]:
@@ -460,12 +463,15 @@ class Gazetteer:
                     feat_adj[k] -= 0.1
             elif hint in ("locality",) and feature in SITE_FEATURES:
                 feat_adj[k] -= 0.1
-            elif not hint and alias_hint and alias_hint not in _LOCALITY_HINTS and feature in SITE_FEATURES:
-                # "Tabqa" alone is the town; the dam is "Tabqa dam"
-                feat_adj[k] -= 0.08
+            elif not hint and alias_hint and alias_hint not in _LOCALITY_HINTS:
+                # "Tabqa" alone is the town; the dam is "Tabqa dam", the airport "Deir ez-Zor airport"
+                feat_adj[k] -= 0.15
         ctx = np.zeros(len(idx))
         if govs:
             ctx += np.array([0.2 if self.places[i].governorate in govs else 0.0 for i in idx])
+        # a mention of this very name says nothing about which place it is
+        qkey = _query_key(name)
+        ctx_places = [a for a in ctx_places if len(a) < 5 or a[4] != qkey]
         if ctx_places:
             lat, lon = self.lat[idx], self.lon[idx]
             ids = np.array([self.places[i].place_id for i in idx], dtype=object)
@@ -475,7 +481,7 @@ class Gazetteer:
                 d = _haversine_km(alat, alon, lat, lon)
                 # two scales: the region (40 km) and the neighbourhood (6 km)
                 contrib = w * (0.7 * np.exp(-d / 50.0) + 0.3 * np.exp(-d / 6.0))
-                if len(anchor) > 3:  # a place never supports itself
+                if len(anchor) > 3 and anchor[3]:  # a place never supports itself
                     contrib = np.where(ids == anchor[3], 0.0, contrib)
                 support += contrib
             ctx += 0.35 * (1 - np.exp(-support))

@@ -44,10 +44,15 @@ BEARINGS = {
 class _Mentions:
     """Places named in a text, as (lat, lon, weight, place_id) anchors for disambiguation."""
 
-    places: list[tuple[Candidate, float]]
+    places: list[tuple[Candidate, float, str]]
 
-    def anchors(self, weight: float) -> list[tuple[float, float, float, str]]:
-        return [(c.lat, c.lon, weight * w, c.place_id) for c, w in self.places]
+    def anchors(self, weight: float) -> list[tuple[float, float, float, str, str]]:
+        # each place once: a report that repeats "Rastan" five times is not five times surer
+        best: dict[str, tuple[float, float, float, str, str]] = {}
+        for c, w, key in self.places:
+            if c.place_id not in best or best[c.place_id][2] < weight * w:
+                best[c.place_id] = (c.lat, c.lon, weight * w, c.place_id, key)
+        return list(best.values())
 
 
 def _bearing_of(word: str) -> float | None:
@@ -75,7 +80,7 @@ class _Resolver:
     def resolve(self, name: str, st: Statement, extra: Sequence[tuple] = ()) -> list[Candidate]:
         anchors = list(extra)
         anchors += self.sentence(st.sentence).anchors(1.0)
-        anchors += self.doc.anchors(0.25)
+        anchors += self.doc.anchors(0.15)
         return self.gaz.lookup(name, context=st.context, all=True, anchors=anchors)[:5]
 
 
