@@ -101,9 +101,7 @@ def heatmap_cmap():
     colours = base(np.linspace(0, 1, 256))
     colours[:, 3] = np.linspace(0.25, HEATMAP_MAX_ALPHA, 256)
     cmap = LinearSegmentedColormap.from_list("gc_heat_alpha", colours, N=256)
-    cmap.set_under((0, 0, 0, 0))
-    cmap.set_bad((0, 0, 0, 0))
-    return cmap
+    return cmap.with_extremes(under=(0, 0, 0, 0), bad=(0, 0, 0, 0))
 
 
 def darker(colour: str, factor: float = 0.65) -> str:

@@ -26,39 +26,60 @@ WORKERS = 2
 _JOB: dict = {}
 
 
-def _render_one(index: int) -> tuple[str, np.ndarray]:
-    """Draw step ``index``: save its PNG and return its GIF frame (series legend, GIF width)."""
+def _downscale(fig, width: int) -> np.ndarray:
+    """The figure's last rendering as an RGB array ``width`` pixels wide."""
     from PIL import Image
 
-    from geo_control.render.static import draw_step, step_rows, swap_legend, week_note
+    img = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[:, :, :3])
+    if img.width != width:
+        img = img.resize((width, round(img.height * width / img.width)), Image.Resampling.LANCZOS)
+    return np.asarray(img)
+
+
+def _legend_patch(ctx, settings) -> tuple[tuple[int, int, int, int], np.ndarray]:
+    """The side panel with the series' legend, as pixels of a GIF frame: (box, pixels).
+
+    GIF frames are the weekly maps downscaled, with this patch pasted over their panel, so the
+    animation's legend is fixed while each PNG's legend lists only what that week shows.
+    """
+    from geo_control.render.static import draw_step
+
+    drawn = draw_step(ctx, 0, settings, legend="series")
+    drawn.fig.canvas.draw()
+    frame = _downscale(drawn.fig, settings.gif_width_px)
+    scale = frame.shape[1] / drawn.fig.canvas.get_width_height()[0]
+    bb = drawn.panel.get_window_extent()
+    height = frame.shape[0]
+    x0, x1 = int(bb.x0 * scale), int(np.ceil(bb.x1 * scale))
+    y0, y1 = int(height - bb.y1 * scale), int(np.ceil(height - bb.y0 * scale))
+    return (x0, y0, x1, y1), frame[y0:y1, x0:x1].copy()
+
+
+def _render_one(index: int) -> tuple[str, np.ndarray]:
+    """Draw step ``index``: save its PNG and return its GIF frame (downscaled, series legend)."""
+    from geo_control.render.static import draw_step
 
     ctx, settings, maps_dir, formats = _JOB["ctx"], _JOB["settings"], _JOB["maps_dir"], _JOB["formats"]
     st = ctx.steps[index]
     drawn = draw_step(ctx, index, settings, legend="step")
     path = maps_dir / f"{st.label}.png"
     drawn.fig.savefig(path, dpi=drawn.fig.dpi, pil_kwargs={"compress_level": 6})
+    frame = _downscale(drawn.fig, settings.gif_width_px).copy()
+    (x0, y0, x1, y1), patch = _JOB["legend_patch"]
+    if frame.shape[0] >= y1 and frame.shape[1] >= x1:
+        frame[y0:y1, x0:x1] = patch
     for fmt in formats:
         drawn.fig.savefig(maps_dir / f"{st.label}.{fmt}", format=fmt)
-    swap_legend(ctx, drawn, _JOB["series_items"], week_note(step_rows(ctx, st.label)), settings)
-    scale = settings.gif_width_px / settings.map_width_px
-    drawn.fig.set_dpi(drawn.fig.dpi * scale)
-    drawn.fig.canvas.draw()
-    frame = np.asarray(drawn.fig.canvas.buffer_rgba())[:, :, :3].copy()
-    if frame.shape[1] != settings.gif_width_px:
-        img = Image.fromarray(frame)
-        frame = np.asarray(img.resize((settings.gif_width_px, round(img.height * settings.gif_width_px / img.width)),
-                                      Image.Resampling.LANCZOS))
     return str(path), frame
 
 
 def render_maps(ctx, settings, out_dir: Path, progress: Callable[[str, int, int], None],
                 formats: tuple[str, ...] = ()) -> tuple[list[Path], list[np.ndarray]]:
     """Every weekly map (PNG, plus ``formats`` like svg/pdf) and the GIF frames, in step order."""
-    from geo_control.render.static import series_items
-
     maps_dir = out_dir / "maps"
     maps_dir.mkdir(parents=True, exist_ok=True)
-    _JOB.update(ctx=ctx, settings=settings, maps_dir=maps_dir, formats=formats, series_items=series_items(ctx))
+    _JOB.update(ctx=ctx, settings=settings, maps_dir=maps_dir, formats=formats,
+                legend_patch=_legend_patch(ctx, settings))
     n = len(ctx.steps)
     paths: list[Path] = []
     frames: list[np.ndarray] = []

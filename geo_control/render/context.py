@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -62,7 +63,7 @@ class RenderContext:
     labels: dict[str, str]
     region_name: str = ""
     heat: dict[str, np.ndarray] = field(default_factory=dict)  # step label -> density grid
-    heat_transform: tuple | None = None  # affine of the heat grids
+    heat_transform: Any = None  # affine.Affine of the heat grids
     heat_max: float = 0.0
 
 
@@ -137,8 +138,10 @@ def map_extent(layers: Layers, basemap, settings) -> tuple[tuple[float, float, f
         return _fit_aspect((xmin - pad, ymin - pad, xmax + pad, ymax + pad)), str(gov["ADM1_EN"].iloc[0])
     parts = []
     for gdf in (layers.events, layers.control, layers.advances):
-        if gdf is not None and len(gdf) and gdf.geometry.notna().any():
-            parts.append(gdf.geometry.dropna().to_crs(crs))
+        if gdf is not None and len(gdf):
+            geoms = gdf.geometry[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+            if len(geoms):
+                parts.append(geoms.to_crs(crs))
     if parts:
         bounds = np.array([p.total_bounds for p in parts])
         xmin, ymin = bounds[:, 0].min(), bounds[:, 1].min()
@@ -233,7 +236,7 @@ def build_context(layers: Layers, basemap, settings, factions) -> RenderContext:
     def proj(gdf):
         if gdf is None or not len(gdf):
             return gpd.GeoDataFrame({"step": []}, geometry=[], crs=crs)
-        return gdf[gdf.geometry.notna()].to_crs(crs)
+        return gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].to_crs(crs)
 
     events = proj(layers.events)
     if len(events):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,16 +22,16 @@ log = logging.getLogger(__name__)
 NODATA = -9999.0
 
 
-def grid_spec(extent: tuple[float, float, float, float], cell_m: float) -> tuple[tuple, int, int]:
+def grid_spec(extent: tuple[float, float, float, float], cell_m: float) -> tuple[Any, int, int]:
     """(affine transform, width, height) of a grid of ``cell_m`` cells snapped over ``extent``."""
-    from rasterio.transform import from_origin
+    from affine import Affine
 
     xmin, ymin, xmax, ymax = extent
     x0 = math.floor(xmin / cell_m) * cell_m
     y1 = math.ceil(ymax / cell_m) * cell_m
     nx = int(math.ceil((xmax - x0) / cell_m))
     ny = int(math.ceil((y1 - ymin) / cell_m))
-    return from_origin(x0, y1, cell_m, cell_m), nx, ny
+    return Affine(cell_m, 0.0, x0, 0.0, -cell_m, y1), nx, ny
 
 
 def density(xs: np.ndarray, ys: np.ndarray, weights: np.ndarray, transform, nx: int, ny: int,

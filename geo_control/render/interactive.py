@@ -18,6 +18,7 @@ import json
 import logging
 import re
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -326,9 +327,10 @@ def write_html(ctx: RenderContext, layers, settings, path: Path) -> Path:
                        date_options="D MMM YYYY", time_slider_drag_update=True, transition_time=300).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     m.fit_bounds([[south, west], [north, east]])
-    m.get_root().html.add_child(folium.Element(_legend_html(ctx)))
-    m.get_root().title = "geo_control: territorial control"
-    page = _inline_assets(m.get_root().render())
+    root: Any = m.get_root()
+    root.html.add_child(folium.Element(_legend_html(ctx)))
+    root.title = "geo_control: territorial control"
+    page = _inline_assets(root.render())
     # folium's template logs every date to the console; keep the page quiet.
     page = page.replace("console.log(newdate)", "")
     path.parent.mkdir(parents=True, exist_ok=True)

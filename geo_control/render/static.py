@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from shapely.geometry import MultiLineString, Polygon
@@ -38,9 +39,9 @@ PANEL_W = 0.225
 class Drawn:
     """A drawn step map: the figure, its map axes and the replaceable legend artists."""
 
-    fig: object
-    ax: object
-    panel: object
+    fig: Any
+    ax: Any
+    panel: Any
     legend_artists: list
 
 
@@ -153,12 +154,16 @@ def nice_distance(km: float) -> float:
 
 
 # -- drawing -----------------------------------------------------------------------------
-def _plot_polys(ax, gdf, **kw):
-    from matplotlib.collections import PatchCollection
-    from matplotlib.patches import PathPatch
+#: Matplotlib paths of the base layers, built once per process (id of the GeoDataFrame -> paths).
+_PATH_CACHE: dict[int, tuple[object, list]] = {}
+
+
+def _poly_paths(gdf, cache: bool = False) -> list:
     from matplotlib.path import Path as MPath
 
-    patches = []
+    if cache and id(gdf) in _PATH_CACHE and _PATH_CACHE[id(gdf)][0] is gdf:
+        return _PATH_CACHE[id(gdf)][1]
+    paths = []
     for geom in gdf.geometry:
         if geom is None or geom.is_empty:
             continue
@@ -170,7 +175,17 @@ def _plot_polys(ax, gdf, **kw):
                 xy = np.asarray(ring.coords)
                 verts.append(xy)
                 codes.append(np.r_[MPath.MOVETO, np.full(len(xy) - 2, MPath.LINETO), MPath.CLOSEPOLY])
-            patches.append(PathPatch(MPath(np.concatenate(verts), np.concatenate(codes))))
+            paths.append(MPath(np.concatenate(verts), np.concatenate(codes)))
+    if cache:
+        _PATH_CACHE[id(gdf)] = (gdf, paths)
+    return paths
+
+
+def _plot_polys(ax, gdf, cache: bool = False, **kw):
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import PathPatch
+
+    patches = [PathPatch(p) for p in _poly_paths(gdf, cache)]
     if patches:
         coll = PatchCollection(patches, match_original=False, **kw)
         ax.add_collection(coll)
@@ -206,9 +221,9 @@ def _halo(width: float = 2.2, colour: str = style.HALO):
 def _draw_base(ctx: RenderContext, ax) -> None:
     b = ctx.base
     ax.set_facecolor(style.BASE["sea"])
-    _plot_polys(ax, b.neighbours, facecolor=style.BASE["neighbour"], edgecolor="#b9b6ae", linewidth=0.5, zorder=1)
-    _plot_polys(ax, b.syria, facecolor=style.BASE["land"], edgecolor="none", zorder=1.5)
-    _plot_polys(ax, b.lakes, facecolor=style.BASE["lake"], edgecolor=style.BASE["river"], linewidth=0.3, zorder=2.6)
+    _plot_polys(ax, b.neighbours, cache=True, facecolor=style.BASE["neighbour"], edgecolor="#b9b6ae", linewidth=0.5, zorder=1)
+    _plot_polys(ax, b.syria, cache=True, facecolor=style.BASE["land"], edgecolor="none", zorder=1.5)
+    _plot_polys(ax, b.lakes, cache=True, facecolor=style.BASE["lake"], edgecolor=style.BASE["river"], linewidth=0.3, zorder=2.6)
     if len(b.rivers):
         lw = np.where(b.rivers["level"].astype(int) <= 2, 0.9, 0.5) if "level" in b.rivers else 0.6
         _plot_lines(ax, b.rivers, colors=style.BASE["river"], linewidths=lw, zorder=2.5, capstyle="round")
@@ -284,7 +299,7 @@ def _draw_lines_and_arrows(ctx: RenderContext, ax, rows) -> None:
 
 def _draw_events(ctx: RenderContext, ax, events) -> list:
     """Markers by action in faction colours; returns their display boxes (labels avoid them)."""
-    points = []
+    points: list[tuple[float, float]] = []
     if not len(events):
         return points
     ev = events[events.geometry.notna()]
@@ -299,6 +314,16 @@ def _draw_events(ctx: RenderContext, ax, events) -> list:
                    edgecolors=style.MARKER_EDGE, linewidths=0.6, zorder=9)
         points.extend(zip(part.geometry.x, part.geometry.y, strict=True))
     return points
+
+
+def _label_name(row) -> str:
+    """The gazetteer name, or the name as the report wrote it when the gazetteer's is transliterated
+    with diacritics readers of English reports would not recognise (Ālbū Kamāl -> Abu Kamal)."""
+    name = str(row.get("place_name") or "").strip()
+    written = str(row.get("place") or "").strip()
+    if not name or (written and not name.isascii() and written.isascii()):
+        return written
+    return name
 
 
 def _overlaps(bb, boxes) -> bool:
@@ -325,7 +350,7 @@ def _place_labels(ctx: RenderContext, fig, ax, rows, event_points, reserved) -> 
         order = {a: i for i, a in enumerate(("capture", "siege", "withdraw", "advance", "contest", "hold", "attack"))}
         ev = ev.assign(_o=ev["action"].map(order).fillna(9)).sort_values(["_o", "confidence"], ascending=[True, False])
         for _, r in ev.iterrows():
-            name = str(r.get("place_name") or r.get("place") or "").strip()
+            name = _label_name(r)
             if name and name.lower() not in seen and r.geometry is not None:
                 seen.add(name.lower())
                 candidates.append((0, name, r.geometry.x, r.geometry.y, "place"))
@@ -336,8 +361,13 @@ def _place_labels(ctx: RenderContext, fig, ax, rows, event_points, reserved) -> 
             if name and name.lower() not in seen:
                 seen.add(name.lower())
                 candidates.append((1, name, r.geometry.x, r.geometry.y, "place"))
+    anchors = np.array([(c[2], c[3]) for c in candidates]) if candidates else np.empty((0, 2))
+    near_m = 0.012 * (xmax - xmin)
     for _, r in ctx.base.cities.iterrows():
         name = str(r["name"])
+        # A town already labelled under its report spelling ("Albu Kamal" / "Abu Kamal") is not repeated.
+        if len(anchors) and np.hypot(anchors[:, 0] - r.geometry.x, anchors[:, 1] - r.geometry.y).min() < near_m:
+            continue
         if name.lower() not in seen:
             seen.add(name.lower())
             candidates.append((2 + float(r["rank"]) / 10, name, r.geometry.x, r.geometry.y, "city"))
@@ -378,7 +408,7 @@ def _country_labels(ctx: RenderContext, ax, fig) -> list:
     xmin, ymin, xmax, ymax = ctx.extent
     view = sbox(xmin, ymin, xmax, ymax)
     w = xmax - xmin
-    boxes = []
+    boxes: list[Any] = []
     renderer = fig.canvas.get_renderer()
     axbox = ax.get_window_extent(renderer)
     if "ISO_A3" not in ctx.base.neighbours:
@@ -402,7 +432,7 @@ def _country_labels(ctx: RenderContext, ax, fig) -> list:
     return boxes
 
 
-def _scale_bar(ctx: RenderContext, ax) -> object:
+def _scale_bar(ctx: RenderContext, ax) -> tuple[float, float, float, float]:
     """A geodesic scale bar in the lower left; returns its display box."""
     from matplotlib.patches import Rectangle
 
@@ -428,7 +458,7 @@ def _scale_bar(ctx: RenderContext, ax) -> object:
     return (x0 - 0.01 * w, y0 - 0.01 * h, x0 + length + 0.04 * w, y0 + 0.05 * h)
 
 
-def _north_arrow(ctx: RenderContext, ax) -> object:
+def _north_arrow(ctx: RenderContext, ax) -> tuple[float, float, float, float]:
     """A north arrow turned by the grid convergence at the map centre (Lambert grid north != true north)."""
     xmin, ymin, xmax, ymax = ctx.extent
     w, h = xmax - xmin, ymax - ymin
@@ -452,8 +482,8 @@ def _locator(ctx: RenderContext, fig, rect) -> None:
 
     ax = fig.add_axes(rect)
     ax.set_facecolor(style.BASE["sea"])
-    _plot_polys(ax, ctx.base.locator_neighbours, facecolor=style.BASE["neighbour"], edgecolor="#b9b6ae", linewidth=0.3)
-    _plot_polys(ax, ctx.base.locator_syria, facecolor="#d9d3c3", edgecolor=style.BASE["country_edge"], linewidth=0.6)
+    _plot_polys(ax, ctx.base.locator_neighbours, cache=True, facecolor=style.BASE["neighbour"], edgecolor="#b9b6ae", linewidth=0.3)
+    _plot_polys(ax, ctx.base.locator_syria, cache=True, facecolor="#d9d3c3", edgecolor=style.BASE["country_edge"], linewidth=0.6)
     sx0, sy0, sx1, sy1 = ctx.base.locator_syria.total_bounds
     xmin, ymin, xmax, ymax = ctx.extent
     pad = 0.12 * (sx1 - sx0)
@@ -484,6 +514,7 @@ def _legend_handles(ctx: RenderContext, items: list[tuple], bandwidth_km: float)
 
     sections: dict[str, list] = {"Control": [], "Activity": []}
     handler_map = {}
+    h: Any
     for key in items:
         kind = key[0]
         if kind == "faction":
@@ -561,7 +592,8 @@ def week_note(rows) -> str:
         return "No events reported this week."
     n_fight = int(ev["action"].isin(("attack", "contest")).sum())
     n_docs = ev["doc"].nunique() if "doc" in ev else 0
-    return f"{len(ev)} events from {n_docs} report{'s' if n_docs != 1 else ''}\n{n_fight} clashes, strikes or contests"
+    return (f"{len(ev)} events from {n_docs} report{'s' if n_docs != 1 else ''}, "
+            f"{n_fight} clashes, strikes or contests")
 
 
 def figure_size(ctx: RenderContext) -> tuple[float, float, float]:
@@ -621,13 +653,9 @@ def draw_step(ctx: RenderContext, index: int, settings, legend: str = "step") ->
     panel = fig.add_axes((PANEL_LEFT, bottom + 0.36 * map_h / fh, PANEL_W, 0.64 * map_h / fh))
     panel.axis("off")
     items = shown_items(ctx, st.label) if legend == "step" else series_items(ctx)
-    artists = _draw_legend(ctx, fig, panel, items, week_note(rows), settings.heatmap_bandwidth_km)
+    artists = _draw_legend(ctx, fig, panel, items, "", settings.heatmap_bandwidth_km)
+    fig.text(1 - MAP_LEFT, 1 - 0.5 / fh, week_note(rows), ha="right", va="top", fontsize=style.LEGEND_PT + 0.5,
+             color="#444", linespacing=1.35)
     loc_h = min(0.33 * map_h, PANEL_W * fw)
     _locator(ctx, fig, (PANEL_LEFT, bottom, PANEL_W, loc_h / fh))
     return Drawn(fig, ax, panel, artists)
-
-
-def swap_legend(ctx: RenderContext, drawn: Drawn, items: list[tuple], note: str, settings) -> None:
-    for a in drawn.legend_artists:
-        a.remove()
-    drawn.legend_artists = _draw_legend(ctx, drawn.fig, drawn.panel, items, note, settings.heatmap_bandwidth_km)

@@ -1,0 +1,239 @@
+"""Render: weekly maps (pixels), heatmap GeoTIFFs, GIF, stats, offline map.html, escaping, Chromium DOM."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from render_synthetic import synthetic_layers
+from shapely.geometry import LineString, Point
+
+from geo_control.basemap import load_basemap
+from geo_control.crs import SYRIA_CRS
+from geo_control.errors import InputError
+from geo_control.factions import FactionRegistry
+from geo_control.render import render_all
+from geo_control.render.context import build_context, find_governorate, map_extent
+from geo_control.render.heatmap import NODATA, density, grid_spec, write_geotiff
+from geo_control.settings import Settings, data_dir
+
+N_STEPS = 3
+
+
+@pytest.fixture(scope="module")
+def basemap():
+    return load_basemap(data_dir())
+
+
+@pytest.fixture(scope="module")
+def factions():
+    return FactionRegistry.default()
+
+
+@pytest.fixture(scope="module")
+def layers(basemap):
+    layers = synthetic_layers(basemap, N_STEPS)
+    hostile = "<script>alert('x')</script> shelled <img src=x onerror=alert(1)> the town"
+    layers.events.loc[layers.events.index[0], "sentence"] = hostile
+    layers.events.loc[layers.events.index[0], "doc"] = "evil<b>.txt"
+    return layers
+
+
+@pytest.fixture(scope="module")
+def rendered(layers, basemap, factions, tmp_path_factory):
+    out = tmp_path_factory.mktemp("render")
+    settings = Settings(map_width_px=1200, gif_width_px=600, mp4=True)
+    files = render_all(layers, basemap, settings, factions, out)
+    return out, files
+
+
+def _expected_fill(colour: str, alpha: float, under: str = "#f4f1ea") -> np.ndarray:
+    c = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)], dtype=float)
+    u = np.array([int(under[i:i + 2], 16) for i in (1, 3, 5)], dtype=float)
+    return alpha * c + (1 - alpha) * u
+
+
+def test_weekly_map_shows_each_faction_colour_where_its_area_is(layers, basemap, factions, tmp_path):
+    from PIL import Image
+
+    from geo_control import style
+    from geo_control.render.static import draw_step
+
+    settings = Settings(map_width_px=1000)
+    ctx = build_context(layers, basemap, settings, factions)
+    drawn = draw_step(ctx, 1, settings)
+    png = tmp_path / "m.png"
+    drawn.fig.savefig(png, dpi=drawn.fig.dpi)
+    img = np.asarray(Image.open(png).convert("RGB")).astype(float)
+    height = img.shape[0]
+    control = ctx.control[(ctx.control["step"] == ctx.steps[1].label) & (ctx.control["status"] == "held")]
+    candidates = {f: _expected_fill(factions.colour(f), style.STATUS_ALPHA["held"]) for f in ctx.colours}
+    checked = 0
+    for fid in ("sdf", "isis", "government", "hts"):
+        geom = control[control["faction"] == fid].geometry.union_all().buffer(-15_000)
+        assert not geom.is_empty, fid
+        p = geom.representative_point()
+        px, py = drawn.ax.transData.transform((p.x, p.y))
+        col, row = int(round(px)), int(round(height - py))
+        window = img[row - 3:row + 4, col - 3:col + 4].reshape(-1, 3)
+        colour = np.median(window, axis=0)
+        nearest = min(candidates, key=lambda f: np.linalg.norm(candidates[f] - colour))
+        assert nearest == fid, (fid, colour)
+        assert np.linalg.norm(candidates[fid] - colour) < 30
+        checked += 1
+    assert checked == 4
+
+
+def test_render_all_writes_every_output(rendered, layers):
+    out, files = rendered
+    labels = [s.label for s in layers.steps]
+    assert [p.name for p in files if p.parent.name == "maps"] == [f"{x}.png" for x in labels]
+    for name in ("control.gif", "control.mp4", "map.html", "stats.png"):
+        assert (out / name).stat().st_size > 1000, name
+    assert sorted(p.name for p in (out / "heatmaps").glob("*.tif")) == [f"{x}.tif" for x in labels]
+    assert all(p.exists() for p in files)
+
+
+def test_gif_has_one_frame_per_step_at_gif_width(rendered):
+    from PIL import Image
+
+    out, _ = rendered
+    with Image.open(out / "control.gif") as im:
+        assert im.n_frames == N_STEPS
+        assert im.width == 600
+
+
+def test_mp4_frames_are_divisible_by_16(rendered):
+    import imageio.v2 as iio2
+
+    out, _ = rendered
+
+    reader = iio2.get_reader(out / "control.mp4")
+    frame = reader.get_data(0)
+    reader.close()
+    assert frame.shape[0] % 16 == 0 and frame.shape[1] % 16 == 0
+
+
+def test_heatmap_geotiff_crs_nodata_overviews_and_peak(rendered, layers):
+    import rasterio
+
+    out, _ = rendered
+    label = layers.steps[1].label
+    with rasterio.open(out / "heatmaps" / f"{label}.tif") as src:
+        assert src.crs.to_epsg() == 22770
+        assert src.nodata == NODATA
+        assert src.overviews(1)
+        data = src.read(1, masked=True)
+        assert data.mask.any() and not data.mask.all()
+        row, col = np.unravel_index(np.argmax(data.filled(-1)), data.shape)
+        x, y = src.xy(row, col)
+    fight = layers.events[layers.events["action"].isin(["attack", "contest"])]
+    fight = fight[fight["date"].astype(str) >= layers.steps[1].start.isoformat()]
+    fight = fight[fight["date"].astype(str) < layers.steps[1].end.isoformat()].to_crs(SYRIA_CRS)
+    nearest = fight.distance(Point(x, y)).min()
+    assert nearest < 25_000
+
+
+def test_density_peaks_at_a_single_event_and_integrates_to_its_weight(tmp_path):
+    import rasterio
+
+    transform, nx, ny = grid_spec((0, 0, 100_000, 80_000), 2_000)
+    grid = density(np.array([41_000.0]), np.array([37_000.0]), np.array([1.0]), transform, nx, ny, 8_000)
+    assert abs(grid.sum() * 4.0 - 1.0) < 1e-6  # cells of 4 km²
+    row, col = np.unravel_index(np.argmax(grid), grid.shape)
+    path = write_geotiff(tmp_path / "h.tif", grid.astype(np.float32), transform, SYRIA_CRS, {"step": "x"})
+    with rasterio.open(path) as src:
+        x, y = src.xy(row, col)
+        assert src.tags()["step"] == "x"
+    assert abs(x - 41_000) <= 2_000 and abs(y - 37_000) <= 2_000
+
+
+def test_map_html_loads_nothing_from_the_network(rendered):
+    out, _ = rendered
+    page = (out / "map.html").read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=[\"']?(https?:)?//", page)
+    assert not re.search(r"<link[^>]+href=[\"']?(https?:)?//", page)
+    assert not re.search(r"url\([\"']?(https?:)?//", page)
+    assert "L.timeDimension" in page and "L.Control.TimeDimension" in page
+
+
+def test_map_html_escapes_hostile_report_text(rendered):
+    out, _ = rendered
+    page = (out / "map.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in page
+    assert "<img src=x onerror" not in page
+    assert "evil<b>" not in page
+    data = re.search(r"L\.geoJson\((\{.*?\}), \{\s*pointToLayer", page, re.S)
+    assert data, "time layer data not found"
+    feats = json.loads(data.group(1))["features"]
+    popups = [f["properties"].get("popup", "") for f in feats]
+    hostile = [p for p in popups if "alert" in p]
+    assert hostile and all("&lt;script&gt;" in p and "<img" not in p for p in hostile)
+
+
+def test_stats_png_is_an_image(rendered):
+    from PIL import Image
+
+    out, _ = rendered
+    with Image.open(out / "stats.png") as im:
+        assert im.width > 800
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.chromium
+@pytest.mark.skipif(_chromium() is None, reason="headless Chromium is not installed (apt-get install chromium)")
+def test_map_html_renders_polygons_and_slider_in_headless_chromium(rendered, layers):
+    out, _ = rendered
+    with tempfile.TemporaryDirectory() as profile:
+        res = subprocess.run(
+            [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+             f"--user-data-dir={profile}", "--virtual-time-budget=5000", "--dump-dom",
+             (out / "map.html").resolve().as_uri()],
+            capture_output=True, text=True, timeout=120, check=False)
+    dom = res.stdout
+    assert "timecontrol-slider" in dom, res.stderr[-500:]
+    paths = re.findall(r"<path[^>]*class=\"leaflet-interactive\"", dom)
+    first = layers.control[layers.control["step"] == layers.steps[0].label]
+    assert len(paths) >= len(first)
+    assert "Syrian Democratic Forces" in dom  # the legend
+
+
+def test_region_extent_matches_fuzzy_governorate_names(basemap):
+    govs = basemap.governorates
+    for name in ("Deir ez-Zor", "Dayr az Zawr", "deir ezzor", "دير الزور"):
+        assert govs["ADM1_EN"].iloc[find_governorate(name, govs)] == "Deir-ez-Zor", name
+    assert govs["ADM1_EN"].iloc[find_governorate("Idlib", govs)] == "Idleb"
+    with pytest.raises(InputError, match="governorate"):
+        find_governorate("Atlantis", govs)
+
+
+def test_extent_is_bbox_region_or_fitted(layers, basemap):
+    s = Settings(bbox=(39.0, 34.0, 41.5, 36.0))
+    (xmin, ymin, xmax, ymax), _ = map_extent(layers, basemap, s)
+    p = gpd.GeoSeries([Point(40.14, 35.33)], crs="EPSG:4326").to_crs(SYRIA_CRS).iloc[0]
+    assert xmin < p.x < xmax and ymin < p.y < ymax
+    region, name = map_extent(layers, basemap, dataclasses.replace(s, bbox=None, region="Raqqa"))
+    assert name == "Ar-Raqqa" and region != (xmin, ymin, xmax, ymax)
+    fitted, _ = map_extent(layers, basemap, Settings())
+    assert fitted[2] - fitted[0] > 100_000
+
+
+def test_arrow_polygon_is_valid_and_ends_at_the_point_reached():
+    from geo_control.render.static import arrow_polygon
+
+    line = LineString([(0, 0), (30_000, 10_000), (60_000, 0)])
+    poly = arrow_polygon(line, 500_000)
+    assert poly.is_valid and poly.area > 0
+    assert poly.distance(Point(60_000, 0)) < 1.0
+    assert poly.buffer(1).covers(Point(0, 0))
