@@ -44,6 +44,8 @@ def normalise_place(name: str) -> str:
     s = re.sub(r"['\"]", "", s)
     s = re.sub(r"-", " - ", s)
     s = FEATURES.sub(" ", s)
+    # "Eastern Ghouta" = "Ghouta" (part:east), "South Kashmah" = "Kashmah".
+    s = re.sub(r"^\s*(?:the\s+)?(?:(?:north|south)(?:-?(?:east|west))?(?:ern)?|east(?:ern)?|west(?:ern)?|central|old)\s+(?=\S)", " ", s)
     s = re.sub(r"\s+-\s+", " ", f" {s} ")
     s = PARTICLES.sub(" ", " " + s + " ")
     s = re.sub(r"[^a-z0-9]", "", s)

@@ -24,6 +24,7 @@ import datetime as dt
 import logging
 import re
 from dataclasses import dataclass, field
+from dataclasses import replace as dc_replace
 
 from geo_control.extract import lexicon as lx
 from geo_control.extract.dates import DateMention, find_dates
@@ -53,7 +54,8 @@ VICTIM_AFTER = re.compile(
     r"captured|arrested|detained|taken\s+prisoner|eliminated|neutralized|neutralised)",
     re.IGNORECASE,
 )
-CHAIN_GAP = re.compile(r"^(?:\s|,|\band\b|\bthe\b|\bits\b|\ballied\b|\(|\)|\bincluding\b|\bbacked\s+by\b)*$", re.IGNORECASE)
+CHAIN_GAP = re.compile(r"^(?:\s|,|\band\b|&|\bthe\b|\bits\b|\btheir\b|\ballied\b|\(|\)|\bincluding\b|\bbacked\s+by\b)*$",
+                       re.IGNORECASE)
 SEPARATOR = re.compile(r",|\band\b|\bor\b|\bas\s+well\s+as\b|&", re.IGNORECASE)
 WORD_TOKEN = re.compile(r"[A-Za-z§][\w'’§-]*|\d+(?:[.,]\d+)?%?|[^\s\w]")
 NUMBERISH = re.compile(r"^(?:\d+(?:[.,]\d+)?%?|\d+(?:st|nd|rd|th|km|m))$", re.IGNORECASE)
@@ -63,6 +65,21 @@ DATE_WORDS = frozenset("""january february march april may june july august sept
 feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday on early late
 mid last week weeks day days month months this past night morning evening afternoon""".split())
 CONTEXT_KINDS = ("countryside", "province", "governorate", "region", "desert", "district")
+SPEAKER_AFTER = re.compile(r"^(?:'s)?\s+(?:\w+\s+){0,3}?(?:said|says|reported|claimed|announced|stated|added|confirmed|denied|told)\b",
+                           re.IGNORECASE)
+AGENT_DIRECT = re.compile(r"^\s*(?:the\s+)?(?:[\w-]+\s+){0,2}?(" + lx.MASK + r"+)")
+GENERIC_ACTOR = re.compile(r"(?:the\s+)?(?:militants|insurgents|armed\s+groups|the\s+terrorist\s+group|fighters)", re.IGNORECASE)
+DECLARED_BEFORE = re.compile(r"\b(?:declared|announced|proclaimed|pronounced)\s+(?:the\s+)?(?:[\w'-]+\s+){1,4}$", re.IGNORECASE)
+CIVILIANS = re.compile(r"\b(?:civilians|residents|families|people|displaced|IDPs|refugees|wounded|patients|children|women|"
+                       r"inhabitants|population)\b[^§]*$", re.IGNORECASE)
+WITHIN = re.compile(r"(?:to\s+)?within\s+(?:about\s+|some\s+|around\s+|just\s+)?(\d+(?:\.\d+)?)", re.IGNORECASE)
+LOCATOR_GAP = re.compile(
+    r"\s*,?\s*(?:(?:up\s+to\s+|about\s+|some\s+|around\s+|approximately\s+)?\d+(?:\.\d+)?\s*(?:km|kms|kilometers|kilometres|miles)\s+)?"
+    r"(?:(?:to\s+the\s+)?(?:north|south|east|west)(?:-?(?:east|west))?\s+of|in|of|inside|near|outside|on\s+the\s+(?:\w+\s+)?"
+    r"(?:bank|outskirts|edge|side)s?\s+of|along|at|to\s+the\s+rest\s+of|close\s+to)\s+(?:the\s+)?"
+    r"(?:(?:north|south|east|west)(?:-?(?:east|west))?(?:ern)?\s+|central\s+)?", re.IGNORECASE)
+HEADING_TAIL = re.compile(r"(\d+(?:\.\d+)?)\s*(?:km|kms|kilometers|kilometres)\s+((?:north|south)(?:-?(?:east|west))?|east|west)?"
+                          r"(?:wards?)?\s+(?:towards?|to)\s+(?:the\s+)?$", re.IGNORECASE)
 GENERIC_AFTER = re.compile(
     r"\s+(?:that|which|where)\b|\s+(?:in|of|near|around|outside|inside|(?:east|west|north|south)\s+of)\s+(?:the\s+)?"
     r"(?:(?:north|south|east|west)(?:ern)?\s+|central\s+)?(?:(?:part|parts|side|half|edge|outskirts)\s+of\s+)?(?:the\s+)?"
@@ -193,9 +210,12 @@ def _dir_of(word: str) -> str:
 
 def _noun_control(masked: str, t: re.Match) -> bool:
     """ "under government control", "outside of SDF control": the noun, not the verb."""
-    return t.group(0).lower() == "control" and bool(
-        re.search(r"(?:" + lx.MASK + r"|\b(?:of|under|outside|the|their|its|full|total|government|regime|opposition))\s*$",
-                  masked[max(0, t.start() - 25) : t.start()], re.IGNORECASE))
+    if t.group(0).lower() != "control":
+        return False
+    before = masked[max(0, t.start() - 40) : t.start()]
+    return bool(re.search(r"\b(?:under|outside|of|from|into|in|beyond|within|the|their|its|full|total|effective)\s+"
+                          r"(?:the\s+)?(?:full\s+)?(?:" + lx.MASK + r"+\s+|government\s+|regime\s+|opposition\s+)?$",
+                          before, re.IGNORECASE))
 
 
 def _scan(doc: Document, factions: FactionRegistry) -> _Doc:
@@ -210,7 +230,7 @@ def _scan(doc: Document, factions: FactionRegistry) -> _Doc:
     anaphora = []
     for m in lx.ANAPHORA.finditer(masked):
         if m.group("there"):
-            anaphora.append(Mention(m.start(), m.end(), "there", anaphor=True, there=True))
+            anaphora.append(Mention(m.start(), m.end(), m.group("there"), anaphor=True, there=True))
         else:
             kind = m.group("kind").lower().replace("air base", "airbase").replace("oil field", "field")
             anaphora.append(Mention(m.start(), m.end(), m.group(0), kind=kind, anaphor=True))
@@ -285,6 +305,9 @@ def _check_gap(d: _Doc, a: int, b: int, started: bool, action: str) -> tuple[boo
         if last:
             if action in LOOSE_ACTIONS and len(unknown) <= 5 and lx.LOCATIVE_END.search(gap):
                 continue
+            loc = lx.LOCATIVE_END.search(seg)
+            if loc and len(unknown) <= 3 and lx.FEATURE_HEAD.search(seg[: loc.start()].rstrip()):
+                continue  # "the army's vehicle base in Harasta", "the NDZ headquarters in Darat Izza"
             return False, []
         if first and not started:
             if action in LOOSE_ACTIONS and len(unknown) <= 5:
@@ -318,6 +341,9 @@ def _resolve_anaphor(mention: Mention, memory: list[Mention], last_places: list[
                 return [p]
             if kind == "field" and p.kind in ("field", "fields"):
                 return [p]
+    for p in reversed(recent):
+        if p.in_event and p.kind not in CONTEXT_KINDS:
+            return [p]  # "the hilltop", "the garrison": the last place a statement was about
     return []
 
 
@@ -349,14 +375,26 @@ def _parse_object(d: _Doc, a: int, b: int, action: str, memory: list[Mention],
         if not names:
             pos, started = c.end, True
             continue
-        if started and c.kind in CONTEXT_KINDS and not SEPARATOR.search(gap):
-            # "in Atareb in the western Aleppo countryside": locates the previous place.
-            items[-1].refs.append(c.name)
+        if started and items and (c.kind in CONTEXT_KINDS and not SEPARATOR.search(gap) or LOCATOR_GAP.fullmatch(gap)):
+            # "Mesraba in Eastern Ghouta", "the Sheikh Saeed district of eastern Aleppo", "al-Hari,
+            # south-east of Abu Kamal": the second name locates the first, it is no new place.
+            for it in items:
+                it.refs.append(c.name)
             pos = c.end
+            continue
+        if action == "advance" and re.search(r"\balong\s+(?:the\s+)?$", gap, re.IGNORECASE):
+            pos = c.end  # "advanced along the Euphrates": the route, not a place reached
+            continue
+        if c.there and action == "withdraw" and re.match(r"\s+from\b", d.masked[c.end : c.end + 6]):
+            pos = c.end  # "pulled back there from Afrin": "there" is where they went
             continue
         item = Item(c, names)
         if c.part:
             item.relation = f"part:{c.part}"
+        if c.there and c.name.lower().startswith("its"):
+            dm = re.search(r"(north|south|east|west)(?:-?(east|west))?", c.name, re.IGNORECASE)
+            if dm:
+                item.relation = "part:" + dm.group(0).lower().replace("-", "")
         off = lx.OFFSET_TAIL.search(gap)
         dir_of = lx.DIR_OF_TAIL.search(gap)
         tail = off or dir_of
@@ -413,6 +451,10 @@ def _parse_object(d: _Doc, a: int, b: int, action: str, memory: list[Mention],
                 pos = c.end
                 continue
         elif lx.TARGET_TAIL.search(tail_gap) and action in ("advance", "withdraw"):
+            dm = HEADING_TAIL.search(tail_gap)
+            if dm and action == "advance":
+                item.distance_km = float(dm.group(1))
+                item.bearing_deg = lx.DIRS.get(dm.group(2).lower()) if dm.group(2) else None
             if items and not items[-1].target and (items[-1].relation == "offset" or action == "withdraw"):
                 items[-1].target = names[0]
                 pos = c.end
@@ -455,73 +497,122 @@ def _lower_item(d: _Doc, s: int, e: int) -> Item:
 # ------------------------------------------------------------------------------------------
 # Actors
 # ------------------------------------------------------------------------------------------
-def _subject_role(d: _Doc, s: int, e: int, sent_start: int) -> bool:
+def _subject_role(d: _Doc, s: int, e: int, sent_start: int, ts: int | None = None) -> bool:
+    """Whether the faction mention masked[s:e] can be the subject (doer) of a statement."""
+    after = d.masked[e : e + 60]
+    if ts is not None and re.fullmatch(r"(?:'s)?\s+(?:\w+ly\s+|still\s+|now\s+|were\s+|was\s+|had\s+|have\s+|has\s+)*",
+                                       d.masked[e:ts]):
+        return True  # directly before its verb: "with ISIS entrenched in", "as the YPG withdrew"
     before = d.masked[max(sent_start, s - 40) : s]
+    if re.search(r"\b(?:troops|fighters|forces|units|members|militants|soldiers|elements|brigades?|battalions?|"
+                 r"divisions?|elements|commanders?)\s+of\s+(?:the\s+)?$", before, re.IGNORECASE):
+        return True  # "Troops of the 5th Corps"
     if OBJECT_ROLE.search(before):
         return False
-    if VICTIM_AFTER.match(d.masked[e : e + 60]):
+    if VICTIM_AFTER.match(after):
         return False
+    if SPEAKER_AFTER.match(after):
+        return False  # "..., the YPG said": who reports, not who acts
     return True
 
 
-def _chain(d: _Doc, idx: int, lo_bound: int, hi_bound: int) -> tuple[int, int]:
-    """Extend a faction mention over coordinated ones: "the Tiger Forces and the Republican Guard"."""
+def _chain(d: _Doc, idx: int, lo_bound: int, hi_bound: int) -> tuple[int, int, list[str]]:
+    """Extend a faction mention over coordinated ones: "the Tiger Forces and the Republican Guard".
+
+    Returns the span and the factions of the coordinated heads: "rebels and Jabhat al-Nusra
+    fighters" names two factions, "Euphrates Shield rebels" one (the first word decides).
+    """
     f = d.factions
-    s, e = f[idx][0], f[idx][1]
-    j = idx - 1
-    while j >= 0 and f[j][0] >= lo_bound and CHAIN_GAP.match(d.masked[f[j][1] : s]):
-        s = f[j][0]
-        j -= 1
-    j = idx + 1
-    while j < len(f) and f[j][1] <= hi_bound and CHAIN_GAP.match(d.masked[e : f[j][0]]):
-        e = f[j][1]
-        j += 1
+    first = last = idx
+    while first - 1 >= 0 and f[first - 1][0] >= lo_bound and CHAIN_GAP.match(d.masked[f[first - 1][1] : f[first][0]]):
+        first -= 1
+    while last + 1 < len(f) and f[last + 1][1] <= hi_bound and CHAIN_GAP.match(d.masked[f[last][1] : f[last + 1][0]]):
+        last += 1
+    s, e = f[first][0], f[last][1]
+    factions = [f[first][2]]
+    depth = 0
+    for j in range(first + 1, last + 1):
+        gap = d.masked[f[j - 1][1] : f[j][0]]
+        depth += gap.count("(") - gap.count(")")
+        if depth <= 0 and re.search(r",|\band\b|&", gap) and not re.search(r"including|backed", gap, re.IGNORECASE):
+            factions.append(f[j][2])
     # Keep "the" and a preceding adjective as written ("the US-backed Syrian Democratic Forces").
     lead = re.search(r"(?:\bthe\s+)?(?:[\w-]+-(?:backed|led|supported|allied)\s+)?$", d.masked[max(lo_bound, s - 30) : s],
                      re.IGNORECASE)
     if lead and lead.group():
         s -= len(lead.group())
-    return s, e
+    return s, e, list(dict.fromkeys(factions))
+
+
+Actor = tuple[str, list[str]]
+
+
+def _actor_at(d: _Doc, i: int, sent: Sentence) -> Actor:
+    s, e, fids = _chain(d, i, sent.start, sent.end)
+    text = d.text[s:e].strip()
+    return text, fids
 
 
 def _find_actor(d: _Doc, sent: Sentence, ts: int, te: int, obj_end: int, subject_is_place: bool,
-                action: str) -> tuple[str, str] | None:
+                action: str, carry: Actor | None) -> Actor | None:
     f = d.factions
     lo = bisect.bisect_left(f, (sent.start, -1, ""))
     hi = bisect.bisect_left(f, (sent.end, -1, ""))
+    by_start = {f[i][0]: i for i in range(lo, hi)}
     # Agent of a passive or a nominal: "fell to ISIS", "was captured by the SDF", "the capture of X by Y".
+    trig = d.masked[ts:te].lower()
+    direct = trig.endswith((" to", " of", "into"))
     for pos in ((te, obj_end) if not subject_is_place else (te,)):
-        m = lx.AGENT_AFTER.match(d.masked[pos : min(sent.end, pos + 60)])
-        if m and (subject_is_place or m.group(0).lstrip(" ,").lower().startswith("by")):
-            start = pos + m.start(1)
-            for i in range(lo, hi):
-                if f[i][0] == start:
-                    s, e = _chain(d, i, sent.start, sent.end)
-                    return d.text[s:e].strip(), f[i][2]
+        window = d.masked[pos : min(sent.end, pos + 60)]
+        m = AGENT_DIRECT.match(window) if (direct and pos == te) else lx.AGENT_AFTER.match(window)
+        if m and (subject_is_place or direct or m.group(0).lstrip(" ,").lower().startswith("by")):
+            i = by_start.get(pos + m.start(1))
+            if i is not None:
+                return _actor_at(d, i, sent)
+    # A modifier of the trigger noun: "a Daesh attack", "a Turkish drone strike", "an ISIS advance".
+    mod = re.search("(" + lx.MASK + r"+)(?:'s)?\s+(?:[a-z-]+\s+)?$", d.masked[max(sent.start, ts - 50) : ts])
+    if mod and not subject_is_place:
+        i = by_start.get(max(sent.start, ts - 50) + mod.start(1))
+        if i is not None and not re.search(r"\b(?:on|against|at|targeting|with|between)\s+(?:the\s+)?(?:\w+\s+)?$",
+                                            d.masked[max(sent.start, f[i][0] - 25) : f[i][0]], re.IGNORECASE):
+            return _actor_at(d, i, sent)
+    cstart = _clause_start(d, sent, ts)
+    # A relative clause: "the YPG, which pulled back": the antecedent acts.
+    rel = re.search("(" + lx.MASK + r"+)\s*,\s*(?:which|who)\s+(?:\w+\s+){0,3}$", d.masked[max(sent.start, ts - 80) : ts])
+    if rel:
+        i = by_start.get(max(sent.start, ts - 80) + rel.start(1))
+        if i is not None:
+            return _actor_at(d, i, sent)
+    # A pronoun or a generic noun as subject: "they also entered", "the militants retook": the previous actor.
+    pron = re.search(r"\b(?:they|it|he|she|the\s+group|the\s+militants|the\s+jihadists|the\s+group's\s+fighters|"
+                     r"its\s+fighters|their\s+fighters|the\s+fighters|the\s+troops|the\s+insurgents)\b[^§,;]*$",
+                     d.masked[max(cstart, ts - 60) : ts], re.IGNORECASE)
     subject = None
     for i in range(hi - 1, lo - 1, -1):
         s, e, fid = f[i]
-        if e <= ts and _subject_role(d, s, e, sent.start):
+        if e <= ts and _subject_role(d, s, e, sent.start, ts):
             subject = i
             break
-    if subject is None and action in LOOSE_ACTIONS:
+    if pron and carry is not None and (subject is None or f[subject][1] < max(cstart, ts - 60) + pron.start()):
+        return carry
+    if subject is not None:
+        text, fids = _actor_at(d, subject, sent)
+        if carry is not None and GENERIC_ACTOR.fullmatch(text):
+            return carry
+        return text, fids
+    if action in LOOSE_ACTIONS:
         for i in range(lo, hi):
             if re.search(r"\bbetween\s+(?:the\s+)?$", d.masked[max(sent.start, f[i][0] - 20) : f[i][0]], re.IGNORECASE):
-                subject = i
-                break
-    if subject is None:
-        # A fronted participle: "In addition to advancing on Abu Kamal, pro-government forces ..."
-        for i in range(lo, hi):
-            s, e, fid = f[i]
-            if s >= obj_end and re.search(r",\s*(?:the\s+)?(?:[\w-]+\s+)?$", d.masked[max(sent.start, s - 25) : s]) \
-                    and _subject_role(d, s, e, sent.start) and not re.search(r",\s*(?:the\s+)?[\w-]+\s+$", d.masked[max(sent.start, s - 25) : s]) or \
-                    s >= obj_end and re.search(r",\s*(?:the\s+)?$", d.masked[max(sent.start, s - 25) : s]):
-                subject = i
-                break
-    if subject is None:
-        return None
-    s, e = _chain(d, subject, sent.start, sent.end)
-    return d.text[s:e].strip(), f[subject][2]
+                return _actor_at(d, i, sent)
+    # A fronted participle or nominal: "In addition to advancing on Abu Kamal, pro-government forces
+    # ...", "Fighting for Tal Rifaat raged on Friday as the YPG ...": the subject named later.
+    for i in range(lo, hi):
+        s, e, fid = f[i]
+        if s >= obj_end and _subject_role(d, s, e, sent.start) and not re.search(
+                r"\b(?:on|against|at|targeting|with|between|by|of|from|to|towards?)\s+(?:the\s+)?(?:[\w-]+\s+)?$",
+                d.masked[max(sent.start, s - 25) : s], re.IGNORECASE):
+            return _actor_at(d, i, sent)
+    return None
 
 
 # ------------------------------------------------------------------------------------------
@@ -555,18 +646,49 @@ def _modality(d: _Doc, sent: Sentence, ts: int, te: int) -> tuple[str, bool]:
         return "expected", False
     if lx.CLAIMED_CUE.search(sentence):
         return "claimed", False
+    for m in lx.ATTRIBUTION.finditer(sentence):
+        speaker = m.group("a") or m.group("b") or ""
+        if lx.BELLIGERENT.search(speaker):
+            return "claimed", False  # "..., the Turkish defence ministry said": a party's claim
     return "asserted", False
 
 
-def _date_for(d: _Doc, sent: Sentence, ts: int, action: str) -> tuple[dt.date, str]:
+def _date_for(d: _Doc, sent: Sentence, ts: int, te: int, action: str) -> tuple[dt.date, str]:
+    """The date of the statement whose trigger is at masked[ts:te]: a date phrase of its clause
+    (after the verb first: "captured X on Sunday"), else one that opens the sentence ("On
+    Tuesday, ..."), else the report date."""
     lo = bisect.bisect_left(d.date_starts, sent.start)
     hi = bisect.bisect_left(d.date_starts, sent.end)
     mentions = [m for m in d.dates[lo:hi] if not m.text.lower().startswith("since")]
-    before = [m for m in mentions if m.start < ts]
-    pick = before[-1] if before else (mentions[0] if mentions else None)
-    if pick is None:
+    if not mentions:
         return d.doc.date, "doc"
-    return pick.date, pick.precision
+    cstart = _clause_start(d, sent, ts)
+    bi = bisect.bisect_right(d.boundaries, te)
+    cend = sent.end
+    while bi < len(d.boundaries) and d.boundaries[bi] < sent.end:
+        b = d.boundaries[bi]
+        if not _soft_boundary(d, b):
+            cend = b
+            break
+        bi += 1
+    after = [m for m in mentions if te <= m.start < cend]
+    if after:
+        return after[0].date, after[0].precision
+    before = [m for m in mentions if cstart <= m.start < ts]
+    if before:
+        return before[-1].date, before[-1].precision
+    bj = bisect.bisect_right(d.boundaries, sent.start)
+    first_b = d.boundaries[bj] if bj < len(d.boundaries) else sent.end
+    opening = [m for m in mentions if m.start < min(first_b + 1, ts) or re.fullmatch(r"[\s,]*", d.masked[sent.start:m.start])]
+    opening = [m for m in opening if m.start < ts]
+    if opening:
+        return opening[0].date, opening[0].precision
+    return d.doc.date, "doc"
+
+
+def _soft_boundary(d: _Doc, b: int) -> bool:
+    """Boundaries that do not end a clause for dating: a dash, quotes, parentheses."""
+    return d.masked[b] in "\"()[]–—-" or d.masked[b : b + 2] in (" –", " —", " -")
 
 
 def _context(d: _Doc, pos: int, refs: list[str]) -> tuple[str, ...]:
@@ -601,9 +723,9 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
     d = _scan(doc, factions)
     out: list[Statement] = []
     memory: list[Mention] = []          # places a later "the town" may refer to, in reading order
-    last_places: list[Mention] = []     # the places of the last statement ("there")
-    carry: tuple[str, str] | None = None
-    doc_carry: tuple[str, str] | None = None  # the report's last actor, for control statements naming none
+    last_places: list[Mention] = []     # the places of the last statement ("there", "both towns")
+    carry: Actor | None = None          # the paragraph's last actor: "Soon, they ..."
+    doc_carry: Actor | None = None      # the report's last actor, for control statements naming none
     para = -1
     pm = 0  # index into d.places for the anaphora memory
     for sent in split_sentences(doc.text):
@@ -613,6 +735,7 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
         hi = bisect.bisect_left(d.trigger_starts, sent.end)
         triggers = d.triggers[lo:hi]
         sent_out: list[Statement] = []
+        title = _title_case(doc.text[sent.start:sent.end])
         for k, m in enumerate(triggers):
             ts, te = m.start(), m.end()
             pm = _remember(d, pm, ts, memory)
@@ -623,53 +746,64 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                 continue  # "stormed and took X": the last verb carries the object
             bi = bisect.bisect_right(d.boundaries, te)
             obj_end = min(nxt, sent.end, d.boundaries[bi] if bi < len(d.boundaries) else sent.end)
+            before = d.masked[max(sent.start, ts - 40) : ts]
             participle = bool(lx.PARTICIPLES.search(m.group(0)))
-            passive = participle and (bool(lx.BE_BEFORE.search(d.masked[max(sent.start, ts - 40) : ts]))
-                                      or bool(re.match(r"\s+by\s", d.masked[te : te + 5])))
+            declared = participle and bool(DECLARED_BEFORE.search(d.masked[max(sent.start, ts - 60) : ts]))
+            passive = participle and (bool(lx.BE_BEFORE.search(before)) or bool(re.match(r"\s+by\s", d.masked[te : te + 5]))
+                                      or bool(re.search(r",\s*$", before) and re.match(r"\s+by\s", d.masked[te : te + 5]))
+                                      or declared)
             subject_is_place = passive or m.lastgroup in PLACE_SUBJECT_GROUPS or (
                 action == "contest" and m.group(0).lower().endswith(("contested", "disputed")))
+            if action == "withdraw" and CIVILIANS.search(d.masked[max(sent.start, ts - 50) : ts]):
+                continue  # "civilians were evacuated from the town": not a force leaving
             if subject_is_place:
-                items = _subject_place(d, sent, ts, memory, last_places)
+                items = _subject_place(d, sent, ts, memory, last_places, declared)
             else:
                 items = _parse_object(d, te, obj_end, action, memory, last_places)
+                if not items:
+                    items = _relative_object(d, sent, ts, te, memory, last_places)
             if not items:
                 continue
+            within = WITHIN.match(m.group(0))
+            if within:
+                for it in items:
+                    it.relation = it.relation or "near"
+                    it.distance_km = it.distance_km or float(within.group(1))
             actor = _find_actor(d, sent, ts, te, items[-1].mention.end if not subject_is_place else te,
-                                subject_is_place, action)
-            if actor is None and subject_is_place and action == "contest":
+                                subject_is_place, action, carry)
+            if actor is None and (not subject_is_place or action in ("capture", "contest")):
                 actor = carry
-            if actor is None and not subject_is_place:
-                actor = carry
-            if actor is None and subject_is_place:
-                actor = carry if action in ("capture",) else None
             if actor is None and action != "attack":
                 actor = doc_carry
-            actor_text, faction = actor if actor else ("", "unknown")
+            actor_text, fids = actor if actor else ("", ["unknown"])
             modality, attempt = _modality(d, sent, ts, te)
+            if declared and modality == "asserted":
+                modality = "claimed"
             act = action
             if attempt and action == "capture":
                 act = "advance"
             elif action == "capture" and m.group(0).lower().endswith("ing") and (
                     re.search(r"\b(?:is|are|was|were|been|be|keeps?|kept)\s+(?:\w+ly\s+|still\s+|now\s+)?$",
-                              d.masked[max(sent.start, ts - 30) : ts], re.IGNORECASE) or _title_case(doc.text[sent.start:sent.end])):
+                              d.masked[max(sent.start, ts - 30) : ts], re.IGNORECASE) or title):
                 act = "advance"  # "are clearing", a headline's "Clearing": ongoing, not done
-            date, precision = _date_for(d, sent, ts, act)
-            for it in items:
-                for name in it.names:
-                    relation, target = it.relation, it.target
-                    if act == "advance" and attempt and not relation:
-                        relation, target = "near", name
-                    conf = CONFIDENCE[modality] * (0.8 if it.partial else 1.0) * (0.85 if it.mention.anaphor else 1.0)
-                    if faction == "unknown":
-                        conf *= 0.8
-                    sent_out.append(Statement(
-                        doc=doc.name, doc_date=doc.date, date=date, date_precision=precision, actor=actor_text,
-                        faction=faction, action=act, place=name, modality=modality, confidence=round(conf, 3),
-                        sentence=doc.text[sent.start:sent.end], start=it.mention.start, end=it.mention.end,
-                        from_place=it.from_place, distance_km=it.distance_km, bearing_deg=it.bearing_deg,
-                        target=target, relation=relation, context=_context(d, it.mention.start, it.refs),
-                    ))
-            # "take X from ISIS" while the take is still an attempt or a plan: ISIS holds X.
+            date, precision = _date_for(d, sent, ts, te, act)
+            for faction in fids:
+                for it in items:
+                    for name in it.names:
+                        relation, target = it.relation, it.target
+                        if act == "advance" and attempt and not relation:
+                            relation, target = "near", name
+                        conf = CONFIDENCE[modality] * (0.8 if it.partial else 1.0) * (0.85 if it.mention.anaphor else 1.0)
+                        if faction == "unknown":
+                            conf *= 0.8
+                        sent_out.append(Statement(
+                            doc=doc.name, doc_date=doc.date, date=date, date_precision=precision, actor=actor_text,
+                            faction=faction, action=act, place=name, modality=modality, confidence=round(conf, 3),
+                            sentence=doc.text[sent.start:sent.end], start=it.mention.start, end=it.mention.end,
+                            from_place=it.from_place, distance_km=it.distance_km, bearing_deg=it.bearing_deg,
+                            target=target, relation=relation, context=_context(d, it.mention.start, it.refs),
+                        ))
+            # "take X from ISIS" while the take is still an attempt: ISIS holds X.
             if attempt:
                 fm = re.match(r"\s*from\s+(?:the\s+)?(" + lx.MASK + r"+)", d.masked[items[-1].mention.end : obj_end + 40])
                 if action == "capture" and fm:
@@ -684,20 +818,18 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                                     modality="asserted", confidence=0.7, sentence=doc.text[sent.start:sent.end],
                                     start=it.mention.start, end=it.mention.end, context=_context(d, it.mention.start, it.refs),
                                 ))
-            if actor is not None and not subject_is_place:
-                carry = actor
             if actor is not None:
-                doc_carry = actor
-            if modality in ("asserted", "claimed") or True:
-                last_places = [it.mention if not it.mention.anaphor else Mention(it.mention.start, it.mention.end, n)
-                               for it in items for n in it.names]
-                for it in items:
-                    if not it.mention.anaphor:
-                        it.mention.in_event = True
-                        if it.mention in memory:
-                            memory.remove(it.mention)
-                        memory.append(it.mention)
+                carry = doc_carry = actor
+            last_places = [it.mention if not it.mention.anaphor else Mention(it.mention.start, it.mention.end, n)
+                           for it in items for n in it.names]
+            for it in items:
+                if not it.mention.anaphor:
+                    it.mention.in_event = True
+                    if it.mention in memory:
+                        memory.remove(it.mention)
+                    memory.append(it.mention)
         pm = _remember(d, pm, sent.start, memory)
+        sent_out = _merge_advances(sent_out)
         sent_out += _held_statements(d, doc, sent, memory)
         if carry is None or not triggers:
             # A sentence without statements may still name who the next one is about.
@@ -705,12 +837,31 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
             i = bisect.bisect_left(f, (sent.start, -1, ""))
             while i < len(f) and f[i][1] <= sent.end:
                 if _subject_role(d, f[i][0], f[i][1], sent.start):
-                    s, e = _chain(d, i, sent.start, sent.end)
-                    carry = (doc.text[s:e].strip(), f[i][2])
+                    carry = _actor_at(d, i, sent)
                     break
                 i += 1
         out += sent_out
     return _dedupe(out)
+
+
+def _merge_advances(statements: list[Statement]) -> list[Statement]:
+    """ "Pushing from X, forces advanced 8km north-west towards Y": one advance from X towards Y."""
+    origin = next((s for s in statements if s.action == "advance" and s.from_place and s.from_place == s.place
+                   and s.relation in ("", "offset") and not s.target), None)
+    if origin is None:
+        return statements
+    toward = next((s for s in statements if s is not origin and s.action == "advance" and s.faction == origin.faction
+                   and not s.from_place and s.relation == "near" and s.target == s.place), None)
+    if toward is None:
+        return statements
+    if toward.distance_km is not None and toward.bearing_deg is not None:
+        merged = dc_replace(origin, relation="offset", distance_km=toward.distance_km, bearing_deg=toward.bearing_deg,
+                            target=toward.place)
+        if origin.date_precision == "doc":
+            merged = dc_replace(merged, date=toward.date, date_precision=toward.date_precision)
+    else:
+        merged = dc_replace(toward, from_place=origin.place)
+    return [merged if s is origin else s for s in statements if s is not toward]
 
 
 def _remember(d: _Doc, pm: int, upto: int, memory: list[Mention]) -> int:
@@ -730,27 +881,59 @@ def _title_case(sentence: str) -> bool:
     return len(words) >= 3 and sum(w[0].isupper() for w in words) / len(words) >= 0.8
 
 
-def _subject_place(d: _Doc, sent: Sentence, ts: int, memory: list[Mention], last_places: list[Mention]) -> list[Item]:
-    """The place a passive or predicative trigger is about: the nearest mention before it."""
-    cstart = _clause_start(d, sent, ts)
+def _subject_place(d: _Doc, sent: Sentence, ts: int, memory: list[Mention], last_places: list[Mention],
+                   declared: bool = False) -> list[Item]:
+    """The place(s) a passive or predicative trigger is about: the nearest mention before it,
+    with the places coordinated with it ("al-Shafah and Baghuz Fawqani remain under ...")."""
+    cstart = sent.start if declared else _clause_start(d, sent, ts)
     lo = bisect.bisect_left(d.place_starts, cstart)
     hi = bisect.bisect_left(d.place_starts, ts)
-    for c in reversed(d.places[lo:hi]):
+    before = d.places[lo:hi]
+    for k in range(len(before) - 1, -1, -1):
+        c = before[k]
         gap = d.masked[c.end:ts]
-        if len(WORD_TOKEN.findall(gap)) > 8 or lx.MASK in gap or re.search(r"[,;:]", gap) and not re.fullmatch(r'["\s]*', gap[:1]):
-            if len(WORD_TOKEN.findall(gap)) > 8 or lx.MASK in gap:
-                return []
-        names = [c.name] if not c.anaphor else [r.name for r in _resolve_anaphor(c, memory, last_places)]
-        if not names:
+        # "Eastern Ghouta, besieged by government forces since 2013, was hit": skip the parenthetical.
+        core = re.sub(r"^\s*,[^,;]*,", " ", gap)
+        if declared:
+            core = re.sub(r"^\s*", "", core) if re.fullmatch(r"\s*", core) else core
+        if len(WORD_TOKEN.findall(core)) > 8 or lx.MASK in core or lx.BOUNDARY.search(core.strip()):
             return []
-        item = Item(c, names)
-        pre = d.masked[max(cstart, c.start - 40) : c.start]
-        if lx.PARTIAL_TAIL.search(pre) or re.search(r"\b(?:other\s+)?part\s+of\s+(?:the\s+)?$|\bpartially\b", pre + gap,
-                                                    re.IGNORECASE):
-            item.partial = True
-        if m := lx.PART_TAIL.search(pre):
-            item.relation = "part:" + _dir_of(m.group("dir") or m.group("dir2"))
-        return [item]
+        group = [c]
+        j = k - 1
+        while j >= 0 and re.fullmatch(r"\s*(?:,|,?\s*and|,?\s*or)\s*", d.masked[before[j].end : group[0].start]):
+            group.insert(0, before[j])
+            j -= 1
+        items = []
+        for g in group:
+            names = [g.name] if not g.anaphor else [r.name for r in _resolve_anaphor(g, memory, last_places)]
+            if not names:
+                continue
+            item = Item(g, names)
+            pre = d.masked[max(cstart, group[0].start - 40) : group[0].start]
+            if lx.PARTIAL_TAIL.search(pre) or re.search(r"\b(?:other\s+)?part\s+of\s+(?:the\s+)?$|\bpartially\b",
+                                                        pre + gap, re.IGNORECASE):
+                item.partial = True
+            if m := lx.PART_TAIL.search(pre):
+                item.relation = "part:" + _dir_of(m.group("dir") or m.group("dir2"))
+            items.append(item)
+        return items
+    return []
+
+
+def _relative_object(d: _Doc, sent: Sentence, ts: int, te: int, memory: list[Mention],
+                     last_places: list[Mention]) -> list[Item]:
+    """ "Menagh airbase, which it seized", "the army had captured it": the object stands elsewhere."""
+    if re.match(r"\s+(?:it|them)\b", d.masked[te : te + 6]) and last_places:
+        return [Item(Mention(te + 1, te + 3, "it", anaphor=True), [p.name for p in last_places])]
+    lo = bisect.bisect_left(d.place_starts, sent.start)
+    hi = bisect.bisect_left(d.place_starts, ts)
+    for c in reversed(d.places[lo:hi]):
+        if c.anaphor:
+            continue
+        if re.fullmatch(r"\s*,?\s*(?:which|that)\s+(?:it|they|he|she|the\s+group|" + lx.MASK + r"+|the\s+\w+)?\s*"
+                        r"(?:had\s+|has\s+|have\s+)?(?:\w+ly\s+|already\s+|just\s+)?", d.masked[c.end:ts], re.IGNORECASE):
+            return [Item(c, [c.name])]
+        break
     return []
 
 
@@ -765,7 +948,7 @@ def _held_statements(d: _Doc, doc: Document, sent: Sentence, memory: list[Mentio
     def emit(who_text: str, fid: str, how: str, mention: Mention, names: list[str], neg: bool = False) -> None:
         action = "siege" if how in ("besieged", "encircled") else "hold"
         modality = "negated" if neg else "asserted"
-        date, precision = _date_for(d, sent, mention.start, action)
+        date, precision = _date_for(d, sent, mention.start, mention.end, action)
         if precision != "day":
             date, precision = doc.date, "doc"  # "SDF-held X" states who holds X when the report is written
         for name in names:
@@ -800,9 +983,19 @@ def _held_statements(d: _Doc, doc: Document, sent: Sentence, memory: list[Mentio
                 target = before[-1]
         if target is None:
             continue
-        names = [target.name] if not target.anaphor else [r.name for r in _resolve_anaphor(target, memory, [])]
-        if names:
-            emit(who, fid, m.group("how"), target, names)
+        group = [target]
+        if not target.anaphor:
+            # "rebel-held Morek, Latamneh and Kafr Zita": every place of the list.
+            rest = [c for c in places if c.start >= target.end and not c.anaphor]
+            for c in rest:
+                if re.fullmatch(r"\s*(?:,|,?\s*and|,?\s*or)\s*", d.masked[group[-1].end : c.start]):
+                    group.append(c)
+                else:
+                    break
+        for g in group:
+            names = [g.name] if not g.anaphor else [r.name for r in _resolve_anaphor(g, memory, [])]
+            if names:
+                emit(who, fid, m.group("how"), g, names)
     for c in places:
         if c.anaphor:
             continue

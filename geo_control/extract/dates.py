@@ -50,7 +50,11 @@ DATE_RX = re.compile(
     r"|(?P<nextw>(?:in|within|over)\s+the\s+(?:next|coming)\s+(?:week|days|few\s+days))"
     r"|(?P<thism>earlier\s+this\s+month|this\s+month|(?:over|in|during)\s+the\s+(?:past|last)\s+month|over\s+the\s+course\s+of\s+the\s+(?:past|last)\s+month)"
     r"|(?P<lastm>last\s+month|the\s+previous\s+month)"
-    r")",
+    r"|(?P<wkend>(?:over|at|during)\s+the\s+weekend|this\s+weekend|last\s+weekend)"
+    r"|(?P<same>(?:later|earlier)\s+that\s+day|that\s+(?:same\s+)?day|the\s+same\s+day|that\s+night)"
+    r"|(?P<folw>(?:over|in|during)\s+the\s+(?:following|next|subsequent)\s+(?:few\s+)?days)"
+    r"|(?P<overn>overnight)"
+    r")\b",
     re.IGNORECASE,
 )
 
@@ -159,6 +163,14 @@ def _resolve(m: re.Match, ref: dt.date, last: dt.date | None) -> tuple[dt.date, 
         return ref - dt.timedelta(days=3), "week"
     if g("nextw"):
         return ref + dt.timedelta(days=7), "week"
+    if g("wkend"):
+        return ref - dt.timedelta(days=(ref.weekday() - 5) % 7), "week"
+    if g("same"):
+        return (last or ref), "day"
+    if g("folw"):
+        return (last or ref) + dt.timedelta(days=3), "week"
+    if g("overn"):
+        return ref, "day"
     if g("thism"):
         return ref, "month"
     if g("lastm"):

@@ -22,7 +22,7 @@ _CAPTURE = [
     r"\s+(?:full\s+|complete\s+|total\s+|effective\s+)?control\s+(?:over|of)",
     r"took\s+over|taken\s+over|taking\s+over|takes?\s+over|took\s+back|taken\s+back|taking\s+back|takes?\s+back|"
     r"won\s+back|winning\s+back|wins?\s+back",
-    r"gained|gaining|gains?\s+(?=(?:new\s+|several\s+|more\s+|some\s+)?(?:positions|ground|territory|areas|points))",
+    r"(?:gained|gaining|gains?)(?=\s+(?:new\s+|several\s+|more\s+|some\s+)?(?:positions|ground|territory|areas|points))",
     r"re-?captur(?:ed|es|ing|e)|re-?took|re-?tak(?:en|es|ing|e)|re-?gain(?:ed|s|ing)?|re-?seiz(?:ed|es|ing|e)",
     r"(?:captur(?:ed|es|ing|e)|seiz(?:ed|es|ing|e)|seizure|liberat(?:ed|es|ing|e|ion)|took|taken|tak(?:es|ing|e))"
     r"(?!\s+(?:part|place|care|note|advantage|responsibility|refuge|shelter|over|back|measures|steps|action|"
@@ -36,19 +36,25 @@ _CAPTURE = [
 ]
 _ADVANCE = [
     r"advanc(?:ed|es|ing|e)|push(?:ed|es|ing)?(?!\s+back)|progress(?:ed|es|ing)?|offensives?|"
-    r"mov(?:ed|es|ing|e)\s+(?=(?:closer|towards?|into|deeper|further|on)\b)|"
+    r"mov(?:ed|es|ing|e)(?=\s+(?:closer|towards?|into|deeper|further|on)\b)|"
     r"reach(?:ed|es|ing)?|approach(?:ed|es|ing)|clos(?:ed|ing|es?)\s+in\s+on|inch(?:ed|ing|es)?\s+(?:closer\s+)?towards?|"
-    r"march(?:ed|es|ing)?\s+(?=on\b|towards?)|enter(?:ed|s|ing)?|made\s+(?:significant\s+|new\s+|further\s+|major\s+|rapid\s+)?(?:advances|progress|gains)|"
+    r"march(?:ed|es|ing)?(?=\s+(?:on\b|towards?))|enter(?:ed|s|ing)?|made\s+(?:significant\s+|new\s+|further\s+|major\s+|rapid\s+)?(?:advances|progress|gains)|"
     r"mak(?:es|ing|e)\s+(?:significant\s+|new\s+|further\s+|major\s+|rapid\s+)?(?:advances|progress|gains)|"
-    r"breach(?:ed|es|ing)?|penetrat(?:ed|es|ing|e)|infiltrat(?:ed|es|ing|e)",
+    r"breach(?:ed|es|ing)?|penetrat(?:ed|es|ing|e)|infiltrat(?:ed|es|ing|e)|re-?enter(?:ed|s|ing)?|"
+    r"press(?:ed|es|ing)?\s+(?:on|ahead|forward|deeper|further)|"
+    r"(?:continu(?:ed|es|ing|e)|head(?:ed|ing|s)?|mov(?:ed|es|ing|e)|swept|sweep(?:s|ing)?|drove|driving|edg(?:ed|es|ing|e)|"
+    r"inch(?:ed|es|ing)?)(?:\s+(?:(?:north|south|east|west)(?:-?(?:east|west))?(?:wards?)?|closer|further|deeper))?"
+    r"(?=\s+(?:towards?\b|into\b|on\s+to\b|to\s+within\b|along\b))|"
+    r"(?:to\s+)?within\s+(?:about\s+|some\s+|around\s+|just\s+)?\d+(?:\.\d+)?\s*-?\s*(?:km|kms|kilometers|kilometres|miles)\s+of",
 ]
 _HOLD = [
     r"maintain(?:ed|s|ing)?\s+(?:at\s+least\s+)?(?:a\s+|their\s+|its\s+)?(?:\w+\s+){0,2}(?:grasp|grip|hold|control|presence|positions)\s+(?:over|of|on|in)",
-    r"remain(?:ed|s|ing)?\s+(?:firmly\s+)?(?:under|in)\s+(?:the\s+)?(?:full\s+)?(?:control|hands)\s+of|"
-    r"(?:is|are|was|were|been|be)\s+(?:still\s+|now\s+|firmly\s+)?(?:under|in)\s+(?:the\s+)?(?:full\s+)?(?:control|hands)\s+of",
+    r"(?:remain(?:ed|s|ing)?|(?:is|are|was|were|been|be))\s+(?:still\s+|now\s+|firmly\s+)?(?:under\s+(?:the\s+)?(?:full\s+)?control|in\s+the\s+hands)\s+of",
+    r"(?:remain(?:ed|s|ing)?|(?:is|are|was|were|been|be)|stay(?:ed|s)?)\s+(?:still\s+|now\s+|firmly\s+|fully\s+)?in\s+(?:full\s+)?control\s+of",
     r"hold(?:s|ing)?(?!\s+(?:talks|a\s+meeting|meetings|elections|negotiations|back))|held(?!\s+(?:talks|a\s+meeting|meetings|elections|negotiations))|"
     r"control(?:s|led|ling)?(?!\s+(?:of|over|room|centre|center))|retain(?:ed|s|ing)?|keep(?:s|ing)?\s+control\s+of|kept\s+control\s+of|"
-    r"dominat(?:ed|es|ing|e)|occup(?:ied|ies|y|ying)|defend(?:ed|s|ing)?|entrenched\s+in",
+    r"dominat(?:ed|es|ing|e)|occup(?:ied|ies|y|ying)|defend(?:ed|s|ing)?|entrenched\s+in|maintain(?:ed|s|ing)?|"
+    r"garrison(?:ed|s)?|man(?:s|ned|ning)(?=\s+(?:the\s+)?(?:checkpoints?|positions|frontlines?))",
 ]
 _SIEGE = [
     r"encircl(?:ed|es|ing|e|ement)|besieg(?:ed|es|ing|e)|surround(?:ed|s|ing)?|"
@@ -65,7 +71,7 @@ _WITHDRAW = [
     r"pull(?:ed|s|ing)?\s+(?:out|back)|abandon(?:ed|s|ing)?|los(?:t|es|ing|e)(?!\s+(?:\d|dozens|men|fighters|troops|soldiers|members|lives|their\s+lives))|"
     r"(?:were|was|been|being|are|is)\s+(?:\w+ly\s+)?(?:driven|expelled|ousted|pushed|forced|kicked|chased)\s+(?:out\s+of|from|back\s+from)|"
     r"handed\s+over|hand(?:s|ing)?\s+over|relinquish(?:ed|es|ing)?|gave\s+up|giv(?:es|ing)\s+up|"
-    r"collaps(?:ed|es|ing|e)",
+    r"collaps(?:ed|es|ing|e)|left(?!\s+(?:behind|bank|side|wing|over|for|to\s+the|in\s+place|with|the\s+(?:area|town|city|village)\s+to))",
 ]
 _ATTACK = [
     r"air\s*-?strikes?|air\s+raids?|air\s+attacks?|drone\s+strikes?|missile\s+strikes?|strikes?|struck|"
@@ -73,7 +79,7 @@ _ATTACK = [
     r"target(?:ed|s|ing)|hit(?:s|ting)?(?!\s+(?:back|list))|attack(?:ed|s|ing)?|raid(?:ed|s|ing)?|"
     r"storm(?:ed|s|ing)?|assault(?:ed|s|ing)?|clash(?:ed|es|ing)?|skirmish(?:ed|es)?|fighting|fought|"
     r"suicide\s+(?:car\s+)?bomb(?:ing|er)?s?|car\s+bombs?|VBIEDs?|mortars?|rockets?|artillery(?:\s+fire)?|"
-    r"ambush(?:ed|es)?",
+    r"ambush(?:ed|es)?|fir(?:ed|es|ing)\s+(?:\w+\s+){0,2}?(?:missiles|rockets|shells|mortars)(?=\s+(?:at|on|into|towards?)\b)",
 ]
 
 ACTIONS_PATTERNS = {
@@ -135,10 +141,22 @@ FACTUAL_TO = re.compile(
     re.IGNORECASE,
 )
 CLAIMED_CUE = re.compile(
-    r"\b(?:claim(?:s|ed|ing)?|reportedly|reported|reports?\s+(?:have\s+|had\s+)?(?:suggested|said|indicated|say|suggest)|"
-    r"rumou?rs?|rumou?red|according\s+to|allegedly|alleged|purportedly|unconfirmed|said\s+to|is\s+said|are\s+said|"
-    r"sources?\s+(?:said|say|says|reported|report|told|claimed)|announced|announces|state\s+media|pro-\w+\s+media|"
-    r"media\s+outlets?|activists\s+(?:said|say|reported))\b",
+    r"\b(?:claim(?:s|ed|ing)?|reportedly|reports?\s+(?:have\s+|had\s+)?(?:suggested|said|indicated|say|suggest)|"
+    r"rumou?rs?|rumou?red|allegedly|alleged|purportedly|unconfirmed|said\s+to|is\s+said|are\s+said|"
+    r"(?:was|were|been|being)\s+reported|declared|proclaimed)\b",
+    re.IGNORECASE,
+)
+# Attribution: "X said", "according to X". A claim when X is a party to the fighting.
+ATTRIBUTION = re.compile(
+    r"(?:according\s+to|citing|told)\s+(?P<a>[^,.;]{0,60})|"
+    r"(?P<b>(?:[\w§'’-]+\s+){1,5}?)(?:said|says|reported|reports|claimed|claims|announced|announces|stated|added|confirmed)\b",
+    re.IGNORECASE,
+)
+BELLIGERENT = re.compile(
+    r"" + MASK + r"|\b(?:commanders?|ministry|minister|spokes(?:man|person|woman)|army|military|militants?|rebels?|"
+    r"opposition|government|regime|state\s+media|state\s+television|sana|amaq|officials?|forces|fighters|group|"
+    r"media\s+(?:office|center|centre|wing)|propaganda|statement|militia|"
+    r"hezbollah|kremlin|pentagon|cjtf|centcom|coalition)\b",
     re.IGNORECASE,
 )
 NEGATED_CUE = re.compile(
@@ -160,12 +178,14 @@ FEATURE_WORDS = (
     r"base|highway|road|square|roundabout|factory|station|hospital|prison|island|junction|crossroads|valley|"
     r"plain|pocket|enclave|countryside|axis|front|region|province|governorate|suburbs?|desert|farms|silos?|"
     r"plant|refinery|complex|barracks|depot|outpost|gate|school|mosque|stadium|university|bank|river|lake|"
-    r"basin|heights|ridge|hilltop|canal|district"
+    r"basin|heights|ridge|hilltop|canal|district|(?:military\s+|artillery\s+)?(?:academy|academies|college)|"
+    r"(?:security\s+)?zone|headquarters|garrison|(?:housing\s+)?district|(?:vehicle\s+|military\s+)?base|"
+    r"(?:volcanic\s+)?field|clock\s+tower"
 )
 # A run of name tokens, then optional lowercase feature words ("Jubaliyah neighborhood",
 # "South Kashmah oil field", "T2 pumping station", "Hajin pocket area").
 PLACE = re.compile(
-    rf"(?<![\w'’§-])(?P<name>{_TOK}(?:[ \t]+{_TOK}){{0,5}})(?P<feature>(?:[ \t]+(?:{FEATURE_WORDS})){{0,2}})(?![\w-])"
+    rf"(?<![\w'’§-])(?P<name>{_TOK}(?:[ \t]+(?:{_TOK}|\d{{1,4}}(?=[ \t]+(?:{_TOK}|(?:{FEATURE_WORDS})\b)))){{0,5}})(?P<feature>(?:[ \t]+(?:{FEATURE_WORDS})){{0,2}})(?![\w-])"
 )
 # Capitalised words that start sentences, name people's roles, months, nationalities...: never
 # the first word of a place name (they are dropped from the front of a match).
@@ -190,15 +210,20 @@ NOT_PLACE = frozenset("""
 amaq news agency sana sohr reuters afp ap tass ria novosti southfront al-masdar isw carter center sputnik rt
 russia's god allah christmas ramadan eid internet facebook twitter telegram youtube
 """.split())
-NATIONALITY = re.compile(r"^(?:Syrian|Iraqi|Iranian|Russian|Turkish|Kurdish|Arab|American|Israeli|Lebanese|Jordanian|"
-                         r"Afghani?|Soviet|Western|Saudi|Qatari|Emirati|French|British|US|U\.S\.|UN)$")
+_NAT = (r"(?:Syrian|Iraqi|Iranian|Russian|Turkish|Kurdish|Arab|American|Israeli|Lebanese|Jordanian|Afghani?|Soviet|"
+        r"Western|Saudi|Qatari|Emirati|French|British|US|U\.S\.|UN)")
+NATIONALITY = re.compile(r"^" + _NAT + r"(?:-" + _NAT + r")*$")
 
 # Anaphora: "the town", "the border city", "the opposition-held pocket", "there".
 ANAPHORA = re.compile(
     r"(?<![\w-])(?:the|this|that)\s+(?:(?:border|nearby|strategic|key|besieged|embattled|whole|entire|same|"
     r"small|large|desert|northern|southern|eastern|western|central|" + MASK + r"+-\w+|\w+-held|\w+-controlled)\s+)?"
     r"(?P<kind>city|town|village|neighbou?rhood|district|airbase|air\s+base|base|pocket|camp|area|field|oil\s+field|"
-    r"enclave|settlement|locality|hill|dam|airport)(?!\s+of\b)(?![\w-])|(?<![\w-])(?P<there>there)(?![\w-])",
+    r"enclave|settlement|locality|hill|hilltop|dam|airport|garrison|crossing|base|academy|compound)(?!\s+of\b)(?![\w-])|"
+    r"(?<![\w-])(?P<there>there|both\s+(?:towns|villages|cities|places|areas|neighbou?rhoods)|the\s+two\s+(?:towns|villages|cities)|"
+    r"these\s+(?:towns|villages|areas|positions)|the\s+(?:towns|villages)(?!\s+of)|"
+    r"its\s+(?:(?:north|south|east|west)(?:-?(?:east|west))?(?:ern)?\s+|central\s+)?(?:centre|center|outskirts|districts|neighbou?rhoods|"
+    r"parts?|edges?|quarters|suburbs|countryside|half|heart))(?![\w-])",
     re.IGNORECASE,
 )
 SETTLEMENT_KINDS = ("city", "town", "village", "")
@@ -264,13 +289,16 @@ miles approximately about nearly almost roughly just only even itself themselves
 formerly once still now again finally successfully quickly rapidly gradually reportedly allegedly recently today
 yesterday ground grip grasp hold full complete total effective large-scale further strategic long-held
 frontier frontiers flank flanks crossing crossings stretch stretches swathes swathe reaches tracts tract part
+than old centre center heart middle its their road roads route routes supply lines linking connecting leading
+areas adjacent remaining surrounding nearby various dozens entrance entrances junctions
 """.split())
 # Gap words allowed only for attack/contest (which target installations inside places) and
 # lowercase heads of list items: never break a list.
-LOCATIVE_END = re.compile(r"\b(?:in|near|at|around|outside|inside|on|across|along|of|targeting|east\s+of|west\s+of|"
+LOCATIVE_END = re.compile(r"\b(?:in|near|at|around|outside|inside|on|across|along|of|targeting|between|east\s+of|west\s+of|"
                           r"north\s+of|south\s+of)\s+(?:the\s+)?$", re.IGNORECASE)
 FEATURE_HEAD = re.compile(r"\b(?:" + FEATURE_WORDS + r"|park|compound|building|buildings|facility|facilities|"
-                          r"positions|market|square|institute|college|street|hospital)\s*$", re.IGNORECASE)
+                          r"positions|market|square|institute|college|street|hospital|headquarters|hq|garrison|zone|"
+                          r"convoy|targets|depots?|warehouse|academy|academies)\s*$", re.IGNORECASE)
 
 # --------------------------------------------------------------------------------------------
 # Clause boundaries: where an object span stops
@@ -281,12 +309,17 @@ BOUNDARY = re.compile(
     r"forcing|engaging|according|bringing|making|giving|in\s+addition|amid|despite|with|and\s+(?:is|are|was|were|has|have|had|"
     r"will|would|then|the\s+\w+\s+(?:is|are|was|were|has|have|had|will))\b|" + MASK + r"))|"
     r"\b(?:which|who|whom|whose|where|while|whereas|but|although|though|because|amid|despite|killing|leaving|forcing|"
-    r"engaging|according|unless|if|so\s+that|in\s+order|allowing|enabling|resulting)\b|"
+    r"engaging|according|unless|if|so\s+that|in\s+order|allowing|enabling|resulting|splitting|ending|breaking|reversing|"
+    r"bringing|vowing|adding|saying)\b|"
+    r",\s+(?:the\s+|a\s+|an\s+)?(?:[\w§'’-]+\s+){0,4}?(?:said|says|reported|reports|told|claimed|claims|announced|added|stated|confirmed|denied)\b|"
+    r",\s+(?=[a-z]+ing\b)|"
     r"\bthat\b(?!\s+(?:it|they|he|she|the\s+group|" + MASK + r"+|\w+)\s+(?:had\s+)?(?:been\s+)?(?:controlling|controlled|held|holding|captured|seized|occupied))",
     re.IGNORECASE,
 )
 SKIPPABLE_RELATIVE = re.compile(
-    r"(?:that|which)\s+(?:it|they|he|she|the\s+group|" + MASK + r"+|\w+)\s+(?:had\s+|has\s+|have\s+)?(?:been\s+)?"
+    r"(?:(?:that|which)\s+|(?<=territory\s)|(?<=territories\s)|(?<=area\s)|(?<=areas\s)|(?<=land\s)|(?<=ground\s)|"
+    r"(?<=positions\s)|(?<=parts\s)|(?<=villages\s)|(?<=towns\s))"
+    r"(?:it|they|he|she|the\s+group|" + MASK + r"+|\w+)\s+(?:had\s+|has\s+|have\s+|still\s+|once\s+|previously\s+)?(?:been\s+)?"
     r"(?:controlling|controlled|held|holding|captured|seized|occupied)\s+", re.IGNORECASE)
 
 # Adjectives of control: "ISIS-held", "SDF-controlled", "regime-besieged".
