@@ -72,6 +72,8 @@ class Place:
     name_ar: str = ""
     aliases: list[str] = field(default_factory=list)
     prior: float = 0.5
+    #: the place's own names (as opposed to alternate names); empty means ``name`` only
+    primary: list[str] = field(default_factory=list)
 
 
 def _split(value: str, sep: str = "|") -> list[str]:
@@ -239,6 +241,7 @@ def _wof_places(data_dir: Path, admin: _Admin) -> tuple[list[Place], dict[str, P
             governorate=g, district=dist[i] if row.country == "SY" else row.county_name,
             population=pop, source="wof", name_ar=names_ar[0] if names_ar else "",
             aliases=[a for a in dict.fromkeys(aliases) if _usable_alias(a)],
+            primary=[row.name, *_split(row.name_eng), row.gn_asciiname],
         )
         p.uncertainty_km = _uncertainty(feature, pop)
         p.prior = _prior(p, row.gn_feature_code)
@@ -281,6 +284,7 @@ def _cities500(data_dir: Path, admin: _Admin, by_gn: dict[str, Place]) -> list[P
             country=row.country_code, governorate=gov[i] or row.country_code, district=dist[i],
             population=pop, source="geonames-cities500",
             aliases=[a for a in dict.fromkeys([row.name, row.asciiname] + alts) if _usable_alias(a)],
+            primary=[row.name, row.asciiname],
         )
         p.name_ar = next((a for a in p.aliases if has_arabic(a)), "")
         p.uncertainty_km = _uncertainty(feature, pop)
@@ -386,6 +390,7 @@ def read_place_table(path: Path, kind: str, admin: _Admin | None, id_prefix: str
         slug = re.sub(r"[^a-z0-9]+", "-", ascii_fold(name)).strip("-") or f"row{n}"
         p = Place(
             place_id=rec.get("id") or f"{id_prefix}:{slug}", name=name, lat=lat, lon=lon, feature=feature,
+            primary=aliases[:],
             country=rec.get("country") or "SY", population=population, uncertainty_km=unc,
             source=rec.get("source") or kind, name_ar=rec.get("name_ar", ""), aliases=list(dict.fromkeys(aliases)),
         )
@@ -452,7 +457,7 @@ def build_index(places: list[Place]) -> dict[str, list[tuple[int, str, str, int]
     index: dict[str, list[tuple[int, str, str, int]]] = {}
     for i, p in enumerate(places):
         seen: dict[tuple[str, str], int] = {}
-        primaries = {p.name, p.name_ar, *p.aliases[:2]}
+        primaries = {p.name, p.name_ar, *p.primary}
         for alias in p.aliases:
             entry = alias_entry(alias)
             if entry is None:
@@ -460,8 +465,10 @@ def build_index(places: list[Place]) -> dict[str, list[tuple[int, str, str, int]
             key, form, hint = entry
             kind = 1 if alias in primaries else 0
             if (key, form) in seen:
-                if kind:
-                    index[key][seen[(key, form)]] = (i, form, hint, 1)
+                k = seen[(key, form)]
+                _i, _f, old_hint, old_kind = index[key][k]
+                # keep the plainest hint ("Jobar" over "Jobar district") and the best kind
+                index[key][k] = (i, form, old_hint if not old_hint else hint, max(kind, old_kind))
                 continue
             seen[(key, form)] = len(index.setdefault(key, []))
             index[key].append((i, form, hint, kind))

@@ -67,6 +67,8 @@ AREA_FEATURES = ("region", "county", "countryside", "area")
 #: Features that are sites rather than settlements: a bare name ("Tabqa") prefers the settlement.
 SITE_FEATURES = ("oilfield", "station", "airbase", "crossing", "camp", "dam", "bridge", "industrial", "military")
 _LOCALITY_HINTS = ("locality", "")
+#: Weight of a place's prior (size, rank, curated) against name similarity (0.7) and context.
+PRIOR_WEIGHT = 0.3
 _DIRECTIONS = {
     "north": 0.0, "northern": 0.0, "northeast": 45.0, "northeastern": 45.0, "east": 90.0, "eastern": 90.0,
     "southeast": 135.0, "southeastern": 135.0, "south": 180.0, "southern": 180.0, "southwest": 225.0,
@@ -102,6 +104,14 @@ class Candidate:
             "feature": self.feature, "score": round(self.score, 3), "governorate": self.governorate,
             "district": self.district, "country": self.country,
         }
+
+
+def _better(sim: float, hint: str, current: tuple[float, str] | None) -> bool:
+    """Does an alias match better than the current best? At equal similarity a plain name
+    ("Jobar") beats one that needed its feature word stripped ("Jobar district")."""
+    if current is None:
+        return True
+    return (sim, not hint) > (current[0], not current[1])
 
 
 def _query_key(name: str) -> str:
@@ -285,7 +295,7 @@ class Gazetteer:
         i = 0
         while i < len(tokens) and len(out) < limit:
             word = tokens[i]
-            if not (word[:1].isupper() or has_arabic(word)) or word.lower().strip("'’") in STOPWORDS:
+            if not (word[:1].isupper() or has_arabic(word)) or word.lower().strip("'’-") in STOPWORDS:
                 i += 1
                 continue
             taken = 0
@@ -315,23 +325,30 @@ class Gazetteer:
         """Places clearly named in a phrase or text (see ``mentions``); ambiguous names left out."""
         return [c for c, w, _k in self.mentions(text, min_score, limit) if w >= 1.0]
 
-    def _context_anchors(self, text: str, govs: set[str]) -> list[tuple]:
-        """Anchors (lat, lon, weight[, place_id]) for a context hint; governorates go into ``govs``.
+    def _context_anchors(self, text: str) -> tuple[tuple[str, ...], list[tuple]]:
+        """(governorates, anchors (lat, lon, weight, place_id, key)) a context hint names; cached.
 
         "Deir ez-Zor governorate" -> the governorate; "Deir Ezzor" -> the governorate and the
         city; "eastern Homs countryside" -> Homs governorate and a point ~35 km east of Homs city;
         "west of Maadan" / "Hajin pocket" -> Maadan / Hajin.
         """
+        cache = self.__dict__.setdefault("_ctx_cache", {})
+        if text not in cache:
+            if len(cache) > 10_000:
+                cache.clear()
+            cache[text] = self._context_anchors_uncached(text)
+        return cache[text]
+
+    def _context_anchors_uncached(self, text: str) -> tuple[tuple[str, ...], list[tuple]]:
         out: list[tuple] = []
         gov = self.governorate_of(text)
+        govs = (gov,) if gov else ()
         words = set(normalise(text).split())
-        if gov:
-            govs.add(gov)
         direction = next((_DIRECTIONS[w] for w in words if w in _DIRECTIONS), None)
-        if gov and words & {"governorate", "province", "countryside", "rural", "desert", "badia"}:
-            if direction is None or not words & {"countryside", "rural", "desert", "badia"}:
-                # "Deir ez-Zor governorate" is the whole governorate, not the city
-                return out
+        rural = bool(words & {"countryside", "rural", "desert", "badia", "outskirts", "suburbs"})
+        if gov and words & {"governorate", "province"} and not rural:
+            # "Deir ez-Zor governorate" is the whole governorate, not the city
+            return govs, out
         weighted = self.mentions(text)
         found = [c for c, w, _k in weighted if w >= 1.0]
         if len(found) >= 2 and words & {"highway", "road", "motorway", "route", "between"}:
@@ -343,13 +360,16 @@ class Gazetteer:
                     lon, lat = destination(a.lon, a.lat, az, d * k / max(2, int(d // 20)))
                     out.append((lat, lon, 1.0))
         for c, w, key in weighted:
-            if direction is not None and ("countryside" in words or "rural" in words or "desert" in words):
+            if rural and direction is not None:
                 # "the eastern Homs countryside": somewhere east of the city, not the city
                 lon, lat = destination(c.lon, c.lat, direction, 35.0)
-                out.append((lat, lon, 1.5 * w, "", key))
+                out.append((lat, lon, 0.75 * w, "", key))
+            elif rural:
+                # "Hama countryside": around the city, within a day's drive
+                out.append((c.lat, c.lon, 0.75 * w, "", key))
             else:
                 out.append((c.lat, c.lon, 1.5 * w, c.place_id, key))
-        return out
+        return govs, out
 
     def _raw(self, name: str) -> tuple[str, str, list[tuple[int, float, str]], bool]:
         """(ranking form, feature hint, [(place, name similarity 0..1, alias hint)], exact)."""
@@ -366,7 +386,7 @@ class Gazetteer:
         best: dict[int, tuple[float, str]] = {}
         for i, alias_form, alias_hint, kind in self.index.get(key, []):
             sim = 0.3 + 0.7 * fuzz.ratio(form, alias_form) / 100.0 - (1.0 - _KIND_SIM[kind])
-            if sim > best.get(i, (0.0, ""))[0]:
+            if _better(sim, alias_hint, best.get(i)):
                 best[i] = (sim, alias_hint)
         exact = bool(best)
         for other in self.near_keys(key):
@@ -376,8 +396,11 @@ class Gazetteer:
                 r = fuzz.ratio(form, alias_form) / 100.0
                 if r < 0.7:
                     continue
-                sim = 0.8 * (0.3 + 0.7 * r)
-                if sim > best.get(i, (0.0, ""))[0]:
+                # letters and consonant skeletons both: "Busarityah" is nearer Busayrah (b-s-r)
+                # than Busaytin (b-s-t-n) although its letters say otherwise
+                kr = fuzz.ratio(key, other) / 100.0
+                sim = 0.8 * (0.3 + 0.7 * (0.5 * r + 0.5 * kr))
+                if _better(sim, alias_hint, best.get(i)):
                     best[i] = (sim, alias_hint)
         return form, hint, [(i, s, h) for i, (s, h) in best.items()], exact
 
@@ -413,24 +436,28 @@ class Gazetteer:
         context: Sequence[str] = (),
         all: bool = False,
         anchors: Sequence[tuple] = (),
+        context_weight: float = 1.0,
     ) -> list[Candidate]:
         """Candidates for ``name``, best first; one unless ``all``. Empty when nothing matches.
 
         ``near`` (lat, lon) prefers places close to it; ``context`` holds hints such as
         governorate or countryside names; ``anchors`` are (lat, lon, weight) of places
-        mentioned nearby in the text (an optional 4th item, a place_id, keeps a place
-        from supporting itself).
+        mentioned nearby in the text (optional 4th and 5th items, a place_id and a name key,
+        keep a place and a name from supporting themselves); ``context_weight`` scales what
+        the ``context`` hints count for.
 
         >>> # gaz.lookup("Deir Ezzor")[0].name -> 'Deir ez-Zor'
         """
         form, hint, raw, _exact = self._raw(name)
         if not raw:
             return []
-        govs: set[str] = set()
+        govs: dict[str, float] = {}
         ctx_places: list[tuple] = list(anchors)
         if near is not None:
             ctx_places.append((near[0], near[1], 2.0))
-        for item in context:
+        for rank, item in enumerate(context):
+            # hints come nearest first: the farther down the list, the less a hint says
+            weight = context_weight / (1 + rank)
             hint_text = (item or "").strip()
             if not hint_text:
                 continue
@@ -447,7 +474,10 @@ class Gazetteer:
                 if word_hint and not _rest.strip() or normalise(hint_text) in FEATURE_WORDS:
                     hint = FEATURE_WORDS.get(normalise(hint_text), word_hint)
                     continue
-            ctx_places += self._context_anchors(hint_text, govs)
+            found_govs, found = self._context_anchors(hint_text)
+            for g in found_govs:
+                govs[g] = max(govs.get(g, 0.0), weight)
+            ctx_places += [(a[0], a[1], a[2] * weight, *a[3:]) for a in found]
         idx = np.array([i for i, _, _ in raw])
         sims = np.array([s for _, s, _ in raw])
         priors = np.array([self.places[i].prior for i in idx])
@@ -468,7 +498,7 @@ class Gazetteer:
                 feat_adj[k] -= 0.15
         ctx = np.zeros(len(idx))
         if govs:
-            ctx += np.array([0.2 if self.places[i].governorate in govs else 0.0 for i in idx])
+            ctx += np.array([0.2 * govs.get(self.places[i].governorate, 0.0) for i in idx])
         # a mention of this very name says nothing about which place it is
         qkey = _query_key(name)
         ctx_places = [a for a in ctx_places if len(a) < 5 or a[4] != qkey]
@@ -484,10 +514,12 @@ class Gazetteer:
                 if len(anchor) > 3 and anchor[3]:  # a place never supports itself
                     contrib = np.where(ids == anchor[3], 0.0, contrib)
                 support += contrib
-            ctx += 0.35 * (1 - np.exp(-support))
+            ctx += 0.3 * (1 - np.exp(-support))
         # an area's label point lies wherever: context near it says little
         ctx *= np.array([0.3 if self.places[i].feature in AREA_FEATURES else 1.0 for i in idx])
-        score = 0.7 * sims + 0.15 * priors + feat_adj + ctx
+        # the prior ranks places whose names match well; it must not lift a big city over a
+        # better-matching village ("Salma" is not Salamiyah)
+        score = 0.7 * sims + PRIOR_WEIGHT * priors * sims**4 + feat_adj + ctx
         order = np.lexsort((idx, -score))
         out = []
         seen: set[str] = set()

@@ -80,8 +80,10 @@ class _Resolver:
     def resolve(self, name: str, st: Statement, extra: Sequence[tuple] = ()) -> list[Candidate]:
         anchors = list(extra)
         anchors += self.sentence(st.sentence).anchors(1.0)
-        anchors += self.doc.anchors(0.15)
-        return self.gaz.lookup(name, context=st.context, all=True, anchors=anchors)[:5]
+        anchors += self.doc.anchors(0.25)
+        # the statement's hints are gathered across the document by the extractor; the
+        # sentence's own places are closer evidence
+        return self.gaz.lookup(name, context=st.context, all=True, anchors=anchors, context_weight=0.5)[:5]
 
 
 def _row(st: Statement, **kw) -> dict:
@@ -135,16 +137,46 @@ def _euphrates_side(gaz: Gazetteer, lat: float, lon: float, side: str) -> tuple[
     return plat, plon, distance_km(lon, lat, rlon, rlat)
 
 
+#: River names: "the western bank of the Euphrates" names no place by itself.
+RIVERS = frozenset(("euphrates", "furat", "firat", "khabur", "khabour", "orontes", "asi", "balikh",
+                    "tigris", "dijla", "sajur", "queiq", "yarmouk river"))
+
+
+def _same(a: str, b: str) -> bool:
+    from geo_control.geocode.normalize import normalise, skeleton
+
+    return bool(a) and bool(b) and skeleton(normalise(a)) == skeleton(normalise(b))
+
+
 def _place_statement(st: Statement, res: _Resolver) -> tuple[dict | None, dict | None]:
+    from geo_control.geocode.normalize import normalise
+
     gaz = res.gaz
     relation = (st.relation or "").strip().lower()
+    place = st.place
+    from_place = st.from_place
+    # "18km southwest of Mayadin": the extractor may give Mayadin as both place and from_place
+    if relation == "offset" and _same(place, from_place):
+        place = ""
+    if place and normalise(place).removeprefix("river ").removesuffix(" river") in RIVERS:
+        if not from_place:
+            return None, _unresolved(st, "names a river, not a place; give a place on its bank", [])
+        place = ""
+    has_offset = st.distance_km is not None and st.bearing_deg is not None
     anchor_cands: list[Candidate] = []
     anchor_pts: list[tuple] = []
-    if st.from_place:
-        anchor_cands = res.resolve(st.from_place, st)
+    if from_place and not _same(place, from_place):
+        anchor_cands = res.resolve(from_place, st)
         if anchor_cands and anchor_cands[0].score >= MIN_SCORE:
             a = anchor_cands[0]
-            anchor_pts.append((a.lat, a.lon, 2.0, a.place_id))
+            if place and has_offset:
+                # "a factory in Hisyah 30km south of Homs": the place is expected about there
+                lon, lat = destination(a.lon, a.lat, float(st.bearing_deg or 0.0), float(st.distance_km or 0.0))
+                anchor_pts.append((lat, lon, 3.0, a.place_id))
+            else:
+                anchor_pts.append((a.lat, a.lon, 2.0, a.place_id))
+    elif from_place and not place:
+        anchor_cands = res.resolve(from_place, st)
     between = relation.split(":", 1)[1].strip() if relation.startswith("between:") else ""
     other: list[Candidate] = []
     if between:
@@ -152,10 +184,10 @@ def _place_statement(st: Statement, res: _Resolver) -> tuple[dict | None, dict |
         if other and other[0].score >= MIN_SCORE:
             anchor_pts.append((other[0].lat, other[0].lon, 1.5, other[0].place_id))
 
-    if st.place:
-        cands = res.resolve(st.place, st, extra=anchor_pts)
+    if place:
+        cands = res.resolve(place, st, extra=anchor_pts)
         if not cands:
-            return None, _unresolved(st, "no gazetteer name matches", gaz.suggest(st.place))
+            return None, _unresolved(st, "no gazetteer name matches", gaz.suggest(place))
         best = cands[0]
         if best.score < MIN_SCORE:
             return None, _unresolved(st, f"best match scores {best.score:.2f} < {MIN_SCORE}", cands)
@@ -166,9 +198,9 @@ def _place_statement(st: Statement, res: _Resolver) -> tuple[dict | None, dict |
         if len(cands) > 1 and cands[1].score > best.score - 0.02 and \
                 distance_km(best.lon, best.lat, cands[1].lon, cands[1].lat) > 25:
             conf = round(conf * 0.7, 3)
-            log.info("%s: %r ambiguous between %s and %s", st.doc, st.place, best.name, cands[1].name)
+            log.info("%s: %r ambiguous between %s and %s", st.doc, place, best.name, cands[1].name)
         if relation == "near":
-            precision, unc = max(precision, 2), unc + 5.0
+            precision, unc = max(precision, 2), unc + (st.distance_km if st.distance_km else 5.0)
         elif relation.startswith("part:"):
             side = relation.split(":", 1)[1]
             brg = _bearing_of(side)
@@ -183,22 +215,21 @@ def _place_statement(st: Statement, res: _Resolver) -> tuple[dict | None, dict |
             lon, lat = destination(best.lon, best.lat, az, d / 2)
             precision, unc = 2, max(1.0, d / 2)
         elif relation.startswith("bank:"):
-            side = relation.split(":", 1)[1]
-            moved = _euphrates_side(gaz, lat, lon, side)
+            moved = _euphrates_side(gaz, lat, lon, relation.split(":", 1)[1])
             if moved is not None and moved[2] < 15:
                 lat, lon = moved[0], moved[1]
             precision, unc = max(precision, 2), unc + 2.0
-        elif relation == "offset" and st.distance_km is not None and st.bearing_deg is not None and not st.from_place:
-            lon, lat = destination(lon, lat, st.bearing_deg, st.distance_km)
-            precision, unc = 2, unc + max(1.0, 0.4 * st.distance_km)
         return _row(st, place_id=best.place_id, place_name=best.name, lat=round(lat, 6), lon=round(lon, 6),
                     precision=precision, uncertainty_km=round(unc, 2), confidence=conf), None
 
     # No place of its own: the position is derived from from_place (and a relation).
-    if not st.from_place:
+    anchor_name = from_place or st.place
+    if not anchor_name:
         return None, _unresolved(st, "statement names no place", [])
     if not anchor_cands:
-        return None, _unresolved(st, "from_place matches no gazetteer name", gaz.suggest(st.from_place))
+        anchor_cands = res.resolve(anchor_name, st)
+    if not anchor_cands:
+        return None, _unresolved(st, "from_place matches no gazetteer name", gaz.suggest(anchor_name))
     a = anchor_cands[0]
     if a.score < MIN_SCORE:
         return None, _unresolved(st, f"from_place best match scores {a.score:.2f} < {MIN_SCORE}", anchor_cands)
