@@ -40,6 +40,10 @@ def normalise_place(name: str) -> str:
     >>> normalise_place("the Hajin pocket") == normalise_place("Hajin")
     True
     """
+    tokens = name.split()
+    if any(re.search(r"[A-Z]", t) for t in tokens):
+        # The proper name decides: "Hanano housing district" = "Hanano", "al-Tanf garrison" = "al-Tanf".
+        name = " ".join(t for t in tokens if re.search(r"[A-Z0-9]", t) or re.match(r"(?:al|el|ad|as|ash|az|ar|at|ez|an)-", t))
     s = name.lower().replace("’", "'").replace("‘", "'").replace("`", "'")
     s = re.sub(r"['\"]", "", s)
     s = re.sub(r"-", " - ", s)

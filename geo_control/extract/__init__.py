@@ -40,8 +40,7 @@ CONFIDENCE = {"asserted": 0.9, "claimed": 0.6, "expected": 0.3, "negated": 0.2}
 LOOSE_ACTIONS = ("attack", "contest")
 WORDS_OF_FACTIONS = {"government": "government", "regime": "government", "loyalist": "government",
                      "opposition": "opposition", "rebel": "opposition", "insurgent": "opposition",
-                     "Kurdish": "sdf", "Turkish": "turkey", "jihadist": "isis", "Islamist": "opposition",
-                     "militant": "isis"}
+                     "Kurdish": "sdf", "Turkish": "turkey", "jihadist": "isis"}
 OBJECT_ROLE = re.compile(
     r"(?:\b(?:on|against|at|from|with|by|targeting|near|towards?|to|into|of|over|between|and|or|vs\.?|versus|"
     r"including|alongside|among|for|fighting|engaging|attacked|attacking|hit|struck|targeted|shelled|bombed|"
@@ -75,11 +74,15 @@ CIVILIANS = re.compile(r"\b(?:civilians|residents|families|people|displaced|IDPs
 WITHIN = re.compile(r"(?:to\s+)?within\s+(?:about\s+|some\s+|around\s+|just\s+)?(\d+(?:\.\d+)?)", re.IGNORECASE)
 LOCATOR_GAP = re.compile(
     r"\s*,?\s*(?:(?:up\s+to\s+|about\s+|some\s+|around\s+|approximately\s+)?\d+(?:\.\d+)?\s*(?:km|kms|kilometers|kilometres|miles)\s+)?"
-    r"(?:(?:to\s+the\s+)?(?:north|south|east|west)(?:-?(?:east|west))?\s+of|in|of|inside|near|outside|on\s+the\s+(?:\w+\s+)?"
-    r"(?:bank|outskirts|edge|side)s?\s+of|along|at|to\s+the\s+rest\s+of|close\s+to)\s+(?:the\s+)?"
-    r"(?:(?:north|south|east|west)(?:-?(?:east|west))?(?:ern)?\s+|central\s+)?", re.IGNORECASE)
+    r"(?:the\s+(?:last|remaining|only|main|final)\s+(?:" + lx.MASK + r"+\s+)?(?:positions?|strongholds?|bastions?|areas?|pockets?)\s+)?"
+    r"(?:(?:to\s+the\s+)?(?:north|south|east|west)(?:-?(?:east|west))?\s+of|in|of|inside|near|outside|at|on|along|close\s+to|"
+    r"to\s+the\s+rest\s+of)\s+(?:the\s+)?"
+    r"(?:(?:north|south|east|west)(?:-?(?:east|west))?(?:ern)?\s+|central\s+)?"
+    r"(?:(?:entrance|entrances|edge|edges|outskirts|gates|part|side|end|approaches|banks?|heart|centre|center|countryside|suburbs)\s+"
+    r"(?:of|to)\s+(?:the\s+)?)?", re.IGNORECASE)
 HEADING_TAIL = re.compile(r"(\d+(?:\.\d+)?)\s*(?:km|kms|kilometers|kilometres)\s+((?:north|south)(?:-?(?:east|west))?|east|west)?"
                           r"(?:wards?)?\s+(?:towards?|to)\s+(?:the\s+)?$", re.IGNORECASE)
+SUBORDINATE_START = re.compile(r"\s*(?:since|after|before|when|as|while|although|though|once|until|if|because)\b", re.IGNORECASE)
 GENERIC_AFTER = re.compile(
     r"\s+(?:that|which|where)\b|\s+(?:in|of|near|around|outside|inside|(?:east|west|north|south)\s+of)\s+(?:the\s+)?"
     r"(?:(?:north|south|east|west)(?:ern)?\s+|central\s+)?(?:(?:part|parts|side|half|edge|outskirts)\s+of\s+)?(?:the\s+)?"
@@ -163,7 +166,7 @@ def _place_mentions(masked: str) -> list[Mention]:
             w = t.group()
             low = w.lower().rstrip(".,")
             if low in lx.STOP_FIRST and not re.fullmatch(lx.DIR_ADJ, low, re.IGNORECASE) or (
-                w[:1].isupper() and len(tokens) > 1 and _is_trigger_word(w)
+                w[:1].isupper() and _is_trigger_word(w)
             ) or w.lower() in ("al", "el", "ad") and t is tokens[-1] or COMPOUND_OK.match(w) or w.lower() in COUNTRIES:
                 runs.append([])
             else:
@@ -239,8 +242,15 @@ def _scan(doc: Document, factions: FactionRegistry) -> _Doc:
     allm = places + [a for a in anaphora if not any(s < a.end and a.start < e for s, e in taken)]
     allm.sort(key=lambda p: p.start)
     relatives = [(m.start(), m.end()) for m in lx.SKIPPABLE_RELATIVE.finditer(masked)]
-    triggers = [t for t in lx.TRIGGER.finditer(masked)
-                if not any(s <= t.start() < e for s, e in relatives) and not _noun_control(masked, t)]
+    spans = sorted([(s, e) for s, e in relatives] + [(p.start, p.end) for p in places])
+    span_starts = [s for s, _ in spans]
+    triggers = []
+    for t in lx.TRIGGER.finditer(masked):
+        k = bisect.bisect_right(span_starts, t.start()) - 1
+        if k >= 0 and spans[k][0] <= t.start() < spans[k][1]:
+            continue  # "the Ramouseh artillery academy", "the al-Tanf garrison": part of a name
+        if not _noun_control(masked, t):
+            triggers.append(t)
     boundaries = [m.start() for m in lx.BOUNDARY.finditer(masked)]
     dates = find_dates(norm, doc.date)
     hints = []
@@ -511,7 +521,7 @@ def _subject_role(d: _Doc, s: int, e: int, sent_start: int, ts: int | None = Non
         return False
     if VICTIM_AFTER.match(after):
         return False
-    if SPEAKER_AFTER.match(after):
+    if (ts is None or s >= ts) and SPEAKER_AFTER.match(after):
         return False  # "..., the YPG said": who reports, not who acts
     return True
 
@@ -550,6 +560,8 @@ Actor = tuple[str, list[str]]
 def _actor_at(d: _Doc, i: int, sent: Sentence) -> Actor:
     s, e, fids = _chain(d, i, sent.start, sent.end)
     text = d.text[s:e].strip()
+    if re.search(r"\bbetween\s+$", d.masked[max(sent.start, s - 10) : s], re.IGNORECASE):
+        fids = fids[:1]  # "clashes between the SDF and Turkish-backed factions": the first side
     return text, fids
 
 
@@ -578,9 +590,9 @@ def _find_actor(d: _Doc, sent: Sentence, ts: int, te: int, obj_end: int, subject
             return _actor_at(d, i, sent)
     cstart = _clause_start(d, sent, ts)
     # A relative clause: "the YPG, which pulled back": the antecedent acts.
-    rel = re.search("(" + lx.MASK + r"+)\s*,\s*(?:which|who)\s+(?:\w+\s+){0,3}$", d.masked[max(sent.start, ts - 80) : ts])
+    rel = re.search("(" + lx.MASK + r"+)\s*,\s*(?:which|who)\s+(?:\w+\s+){0,5}$", d.masked[max(sent.start, ts - 90) : ts])
     if rel:
-        i = by_start.get(max(sent.start, ts - 80) + rel.start(1))
+        i = by_start.get(max(sent.start, ts - 90) + rel.start(1))
         if i is not None:
             return _actor_at(d, i, sent)
     # A pronoun or a generic noun as subject: "they also entered", "the militants retook": the previous actor.
@@ -640,6 +652,9 @@ def _modality(d: _Doc, sent: Sentence, ts: int, te: int) -> tuple[str, bool]:
     attempt = bool(lx.ATTEMPT_CUE.search(pre))
     if lx.NEGATED_CUE.search(near) and not re.search(r"\bnot\s+only\b", near, re.IGNORECASE):
         return "negated", attempt
+    if re.search(r"\b(?:break|broke|broken|breaking|lift|lifted|lifting|lifts)\s+(?:the\s+|a\s+|its\s+)?(?:[\w-]+\s+)?$",
+                 near, re.IGNORECASE):
+        return "negated", attempt  # "breaking the siege of X": the siege ends
     if attempt:
         return "asserted" if not lx.EXPECTED_CUE.search(pre) else "expected", True
     if lx.EXPECTED_CUE.search(pre) or (lx.INFINITIVE_TO.search(pre) and not lx.FACTUAL_TO.search(pre)):
@@ -674,9 +689,11 @@ def _date_for(d: _Doc, sent: Sentence, ts: int, te: int, action: str) -> tuple[d
     after = [m for m in mentions if te <= m.start < cend]
     if after:
         return after[0].date, after[0].precision
-    before = [m for m in mentions if cstart <= m.start < ts]
+    before = [m for m in mentions if cstart <= m.start < ts and not _hard_between(d, m.end, ts)]
     if before:
         return before[-1].date, before[-1].precision
+    if SUBORDINATE_START.match(d.masked, sent.start):
+        return d.doc.date, "doc"  # "Since the offensive began in September, ...": not the main clause's date
     bj = bisect.bisect_right(d.boundaries, sent.start)
     first_b = d.boundaries[bj] if bj < len(d.boundaries) else sent.end
     opening = [m for m in mentions if m.start < min(first_b + 1, ts) or re.fullmatch(r"[\s,]*", d.masked[sent.start:m.start])]
@@ -684,6 +701,15 @@ def _date_for(d: _Doc, sent: Sentence, ts: int, te: int, action: str) -> tuple[d
     if opening:
         return opening[0].date, opening[0].precision
     return d.doc.date, "doc"
+
+
+def _hard_between(d: _Doc, a: int, b: int) -> bool:
+    i = bisect.bisect_left(d.boundaries, a)
+    while i < len(d.boundaries) and d.boundaries[i] < b:
+        if not _soft_boundary(d, d.boundaries[i]):
+            return True
+        i += 1
+    return False
 
 
 def _soft_boundary(d: _Doc, b: int) -> bool:
@@ -736,6 +762,7 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
         triggers = d.triggers[lo:hi]
         sent_out: list[Statement] = []
         title = _title_case(doc.text[sent.start:sent.end])
+        sent_actor: Actor | None = None
         for k, m in enumerate(triggers):
             ts, te = m.start(), m.end()
             pm = _remember(d, pm, ts, memory)
@@ -771,8 +798,8 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                     it.distance_km = it.distance_km or float(within.group(1))
             actor = _find_actor(d, sent, ts, te, items[-1].mention.end if not subject_is_place else te,
                                 subject_is_place, action, carry)
-            if actor is None and (not subject_is_place or action in ("capture", "contest")):
-                actor = carry
+            if actor is None and (not subject_is_place or action in ("capture", "contest") or sent_actor is not None):
+                actor = sent_actor or carry
             if actor is None and action != "attack":
                 actor = doc_carry
             actor_text, fids = actor if actor else ("", ["unknown"])
@@ -820,6 +847,8 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                                 ))
             if actor is not None:
                 carry = doc_carry = actor
+                if actor[1] != ["unknown"]:
+                    sent_actor = actor
             last_places = [it.mention if not it.mention.anaphor else Mention(it.mention.start, it.mention.end, n)
                            for it in items for n in it.names]
             for it in items:

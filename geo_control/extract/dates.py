@@ -54,6 +54,7 @@ DATE_RX = re.compile(
     r"|(?P<same>(?:later|earlier)\s+that\s+day|that\s+(?:same\s+)?day|the\s+same\s+day|that\s+night)"
     r"|(?P<folw>(?:over|in|during)\s+the\s+(?:following|next|subsequent)\s+(?:few\s+)?days)"
     r"|(?P<overn>overnight)"
+    r"|(?P<ndays>(?P<nd>" + NUM + r")\s+days?\s+(?P<ndir>earlier|before|later|after))"
     r")\b",
     re.IGNORECASE,
 )
@@ -170,7 +171,12 @@ def _resolve(m: re.Match, ref: dt.date, last: dt.date | None) -> tuple[dt.date, 
     if g("folw"):
         return (last or ref) + dt.timedelta(days=3), "week"
     if g("overn"):
-        return ref, "day"
+        return (last or ref), "day"
+    if g("ndays"):
+        n_txt = g("nd").lower()
+        n = int(n_txt) if n_txt.isdigit() else NUMBERS.get(n_txt, 2)
+        sign = -1 if g("ndir").lower() in ("earlier", "before") else 1
+        return (last or ref) + dt.timedelta(days=sign * n), "day"
     if g("thism"):
         return ref, "month"
     if g("lastm"):

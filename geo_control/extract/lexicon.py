@@ -76,7 +76,7 @@ _WITHDRAW = [
 _ATTACK = [
     r"air\s*-?strikes?|air\s+raids?|air\s+attacks?|drone\s+strikes?|missile\s+strikes?|strikes?|struck|"
     r"shell(?:ed|s|ing)|bomb(?:ed|s|ing)(?!\s+(?:maker|making|factory))|bombard(?:ed|s|ing|ment)|"
-    r"target(?:ed|s|ing)|hit(?:s|ting)?(?!\s+(?:back|list))|attack(?:ed|s|ing)?|raid(?:ed|s|ing)?|"
+    r"target(?:ed|ing)|hit(?:s|ting)?(?!\s+(?:back|list))|attack(?:ed|s|ing)?|raid(?:ed|s|ing)?|"
     r"storm(?:ed|s|ing)?|assault(?:ed|s|ing)?|clash(?:ed|es|ing)?|skirmish(?:ed|es)?|fighting|fought|"
     r"suicide\s+(?:car\s+)?bomb(?:ing|er)?s?|car\s+bombs?|VBIEDs?|mortars?|rockets?|artillery(?:\s+fire)?|"
     r"ambush(?:ed|es)?|fir(?:ed|es|ing)\s+(?:\w+\s+){0,2}?(?:missiles|rockets|shells|mortars)(?=\s+(?:at|on|into|towards?)\b)",
@@ -310,6 +310,7 @@ BOUNDARY = re.compile(
     r"will|would|then|the\s+\w+\s+(?:is|are|was|were|has|have|had|will))\b|" + MASK + r"))|"
     r"\b(?:which|who|whom|whose|where|while|whereas|but|although|though|because|amid|despite|killing|leaving|forcing|"
     r"engaging|according|unless|if|so\s+that|in\s+order|allowing|enabling|resulting|splitting|ending|breaking|reversing|"
+    r"(?:after|before)(?!\s+(?:dawn|noon|midday|midnight|sunrise|sunset|daybreak|nightfall|the\s+end))|since|until|"
     r"bringing|vowing|adding|saying)\b|"
     r",\s+(?:the\s+|a\s+|an\s+)?(?:[\w§'’-]+\s+){0,4}?(?:said|says|reported|reports|told|claimed|claims|announced|added|stated|confirmed|denied)\b|"
     r",\s+(?=[a-z]+ing\b)|"
