@@ -299,3 +299,52 @@ def test_cli_eval_geocode_prints_shares(tmp_path, gaz):
     res = CliRunner().invoke(command, ["--gold", str(gold)])
     assert res.exit_code == 0, res.output
     assert "within    5 km: 100.0%" in res.output
+
+
+# ----------------------------------------------------------------------------------------------
+# statements as the extractor writes them
+
+
+def test_offset_when_the_extractor_repeats_the_anchor_as_the_place(gaz):
+    st = statement("Mayadin", "advanced 14km south of Mayadin", from_place="Mayadin", distance_km=14.0,
+                   bearing_deg=180.0, relation="offset")
+    ev = locate([st], gaz)[0].iloc[0]
+    anchor = gaz.lookup("Mayadin")[0]
+    assert ev["precision"] == 2
+    assert abs(distance_km(anchor.lon, anchor.lat, ev["lon"], ev["lat"]) - 14.0) < 0.01
+    assert ev["lat"] < anchor.lat
+
+
+def test_a_stated_offset_locates_the_place_it_describes(gaz):
+    # "a copper factory in Hisyah Industrial Area 30km south of Homs city"
+    st = statement("Hisyah Industrial Area", "bombed a factory in Hisyah Industrial Area 30km south of Homs city",
+                   from_place="Homs city", distance_km=30.0, bearing_deg=180.0)
+    ev = locate([st], gaz)[0].iloc[0]
+    assert ev["precision"] == 1
+    assert distance_km(36.76, 34.45, ev["lon"], ev["lat"]) < 6
+
+
+def test_a_river_alone_is_unresolved_with_a_reason(gaz):
+    events, unresolved = locate([statement("Euphrates", relation="bank:west")], gaz)
+    assert events.empty and "river" in unresolved.iloc[0]["reason"]
+
+
+def test_places_named_in_the_report_outweigh_hints_from_elsewhere_in_it(gaz):
+    # the extractor's hints come from the whole report; the villages named with Maadan decide
+    text = ("The army took Sukhnah in the eastern Homs countryside on Sunday. On Tuesday it captured "
+            "the villages of Numeisa, al-Jaber and al-Khamisiya along the Raqqa-Deir ez-Zor highway. "
+            "These villages lie west of Maadan, the next IS-held village on the road.")
+    st = statement("Maadan", "These villages lie west of Maadan, the next IS-held village on the road.",
+                   context=("eastern Homs countryside", "Homs Province"))
+    ev = locate([st], gaz, doc_text=text)[0].iloc[0]
+    assert distance_km(39.598, 35.755, ev["lon"], ev["lat"]) < 2
+
+
+def test_words_of_reporting_are_not_taken_for_places(gaz):
+    found = {c.name for c in gaz.places_in("The Syrian Army and Iraqi forces met Russian advisers on Monday.")}
+    assert found == set()
+
+
+def test_a_feature_word_selects_the_site_or_the_village(gaz):
+    assert gaz.lookup("Tiyas airbase")[0].feature == "airbase"
+    assert gaz.lookup("Tiyas village")[0].feature != "airbase"

@@ -363,7 +363,7 @@ class Gazetteer:
             if rural and direction is not None:
                 # "the eastern Homs countryside": somewhere east of the city, not the city
                 lon, lat = destination(c.lon, c.lat, direction, 35.0)
-                out.append((lat, lon, 0.75 * w, "", key))
+                out.append((lat, lon, 0.5 * w, "", key))
             elif rural:
                 # "Hama countryside": around the city, within a day's drive
                 out.append((c.lat, c.lon, 0.75 * w, "", key))
@@ -492,7 +492,8 @@ class Gazetteer:
                 else:
                     feat_adj[k] -= 0.1
             elif hint in ("locality",) and feature in SITE_FEATURES:
-                feat_adj[k] -= 0.1
+                # "Tiyas village" is the village, not Tiyas airbase
+                feat_adj[k] -= 0.25
             elif not hint and alias_hint and alias_hint not in _LOCALITY_HINTS:
                 # "Tabqa" alone is the town; the dam is "Tabqa dam", the airport "Deir ez-Zor airport"
                 feat_adj[k] -= 0.15
