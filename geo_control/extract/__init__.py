@@ -83,6 +83,11 @@ LOCATOR_GAP = re.compile(
 HEADING_TAIL = re.compile(r"(\d+(?:\.\d+)?)\s*(?:km|kms|kilometers|kilometres)\s+((?:north|south)(?:-?(?:east|west))?|east|west)?"
                           r"(?:wards?)?\s+(?:towards?|to)\s+(?:the\s+)?$", re.IGNORECASE)
 SUBORDINATE_START = re.compile(r"\s*(?:since|after|before|when|as|while|although|though|once|until|if|because)\b", re.IGNORECASE)
+IMPLICIT_BEFORE = re.compile(
+    r"(?:\b(?:after|amid|following|during|despite)\s+(?:(?:days|weeks|hours|months|a\s+week|a\s+month)\s+of\s+)?(?:[\w§'-]+\s+){0,3}"
+    r"|\b(?:reversing|repelling|repulsing|halting|thwarting|stopping)\s+(?:an?|the)\s+(?:" + lx.MASK + r"+\s+)?(?:[\w-]+\s+)?)$",
+    re.IGNORECASE)
+BESIEGED_SIDE = re.compile("(" + lx.MASK + r"+)\s*,?\s*(?:who|which|that)?\s*(?:have|has|had|are|is|were|was)?\s*(?:been\s+)?(?:\w+ly\s+)?$")
 GENERIC_AFTER = re.compile(
     r"\s+(?:that|which|where)\b|\s+(?:in|of|near|around|outside|inside|(?:east|west|north|south)\s+of)\s+(?:the\s+)?"
     r"(?:(?:north|south|east|west)(?:ern)?\s+|central\s+)?(?:(?:part|parts|side|half|edge|outskirts)\s+of\s+)?(?:the\s+)?"
@@ -241,13 +246,15 @@ def _scan(doc: Document, factions: FactionRegistry) -> _Doc:
     taken = [(p.start, p.end) for p in places]
     allm = places + [a for a in anaphora if not any(s < a.end and a.start < e for s, e in taken)]
     allm.sort(key=lambda p: p.start)
-    relatives = [(m.start(), m.end()) for m in lx.SKIPPABLE_RELATIVE.finditer(masked)]
+    # "the territory it held in X" is a description; "X, which it seized" is a statement.
+    relatives = [(m.start(), m.end()) for m in lx.SKIPPABLE_RELATIVE.finditer(masked)
+                 if not masked[max(0, m.start() - 3) : m.start()].rstrip().endswith(",")]
     spans = sorted([(s, e) for s, e in relatives] + [(p.start, p.end) for p in places])
     span_starts = [s for s, _ in spans]
     triggers = []
     for t in lx.TRIGGER.finditer(masked):
         k = bisect.bisect_right(span_starts, t.start()) - 1
-        if k >= 0 and spans[k][0] <= t.start() < spans[k][1]:
+        if k >= 0 and spans[k][0] <= t.start() and t.end() <= spans[k][1]:
             continue  # "the Ramouseh artillery academy", "the al-Tanf garrison": part of a name
         if not _noun_control(masked, t):
             triggers.append(t)
@@ -305,6 +312,7 @@ def _check_gap(d: _Doc, a: int, b: int, started: bool, action: str) -> tuple[boo
         return False, []
     segs = _segments(gap, a)
     items: list[tuple[int, int]] = []
+    pending_join_start: int | None = None
     for i, (s, e) in enumerate(segs):
         seg = gap[s - a : e - a]
         unknown = [t for t in WORD_TOKEN.findall(seg) if not _word_ok(t)]
@@ -326,7 +334,14 @@ def _check_gap(d: _Doc, a: int, b: int, started: bool, action: str) -> tuple[boo
         if len(WORD_TOKEN.findall(seg)) > 9:
             return False, []
         if lx.FEATURE_HEAD.search(seg.strip()):
-            items.append((s, e))
+            # "the school of law and education area": one item though "and" split it.
+            if pending_join_start is not None:
+                items.append((pending_join_start, e))
+            else:
+                items.append((s, e))
+            pending_join_start = None
+        else:
+            pending_join_start = s if pending_join_start is None else pending_join_start
     return True, items
 
 
@@ -488,7 +503,7 @@ def _parse_object(d: _Doc, a: int, b: int, action: str, memory: list[Mention],
             items.append(_lower_item(d, s, e))
     # "advanced 18km southwest of Mayadin towards the T2 pumping station": a lowercase target.
     if action == "advance" and items and not items[-1].target:
-        tm = re.match(r"^\s*(?:towards?|in\s+the\s+direction\s+of)\s+(?:the\s+)?([\w' -]{3,40}?)(?=\s*(?:,|\.|;|$|\band\b))",
+        tm = re.match(r"^\s*(?:towards?|in\s+the\s+direction\s+of)\s+(?:the\s+)?([\w§' -]{3,40}?)(?=\s*(?:,|\.|;|$|\band\b))",
                       d.masked[items[-1].mention.end : b], re.IGNORECASE)
         if tm:
             items[-1].target = d.text[items[-1].mention.end + tm.start(1) : items[-1].mention.end + tm.end(1)]
@@ -752,6 +767,7 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
     last_places: list[Mention] = []     # the places of the last statement ("there", "both towns")
     carry: Actor | None = None          # the paragraph's last actor: "Soon, they ..."
     doc_carry: Actor | None = None      # the report's last actor, for control statements naming none
+    recent_actors: list[Actor] = []
     para = -1
     pm = 0  # index into d.places for the anaphora memory
     for sent in split_sentences(doc.text):
@@ -789,6 +805,25 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                 items = _parse_object(d, te, obj_end, action, memory, last_places)
                 if not items:
                     items = _relative_object(d, sent, ts, te, memory, last_places)
+            if not items and sent_out and action in ("attack", "contest", "advance", "siege") and IMPLICIT_BEFORE.search(
+                    d.masked[max(sent.start, ts - 60) : ts]):
+                # "captured X after days of heavy bombardment", "reversing an ISIS advance": the same place.
+                prev = sent_out[-1]
+                items = [Item(Mention(prev.start, prev.end, prev.place, anaphor=True), [prev.place])]
+            besieged_side = None
+            if not items and action == "siege" and passive:
+                # "regime forces, who have been besieged": the place they hold, besieged by the other side.
+                bm = BESIEGED_SIDE.search(d.masked[max(sent.start, ts - 60) : ts])
+                if bm and sent_out:
+                    fs = max(sent.start, ts - 60) + bm.start(1)
+                    side = next((x for x in d.factions if x[0] == fs), None)
+                    other = next((a for a in reversed(recent_actors) if side and side[2] not in a[1]), None)
+                    if side and other:
+                        prev = sent_out[-1]
+                        items = [Item(Mention(prev.start, prev.end, prev.place, anaphor=True), [prev.place])]
+                        besieged_side = other
+            if not items and action == "withdraw":
+                items = _subject_location(d, sent, ts, memory, last_places)
             if not items:
                 continue
             within = WITHIN.match(m.group(0))
@@ -802,6 +837,8 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                 actor = sent_actor or carry
             if actor is None and action != "attack":
                 actor = doc_carry
+            if besieged_side is not None:
+                actor = besieged_side
             actor_text, fids = actor if actor else ("", ["unknown"])
             modality, attempt = _modality(d, sent, ts, te)
             if declared and modality == "asserted":
@@ -830,22 +867,8 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                             from_place=it.from_place, distance_km=it.distance_km, bearing_deg=it.bearing_deg,
                             target=target, relation=relation, context=_context(d, it.mention.start, it.refs),
                         ))
-            # "take X from ISIS" while the take is still an attempt: ISIS holds X.
-            if attempt:
-                fm = re.match(r"\s*from\s+(?:the\s+)?(" + lx.MASK + r"+)", d.masked[items[-1].mention.end : obj_end + 40])
-                if action == "capture" and fm:
-                    fs = items[-1].mention.end + fm.start(1)
-                    holder = next((x for x in d.factions if x[0] == fs), None)
-                    if holder:
-                        for it in items:
-                            for name in it.names:
-                                sent_out.append(Statement(
-                                    doc=doc.name, doc_date=doc.date, date=doc.date, date_precision="doc",
-                                    actor=d.text[holder[0]:holder[1]], faction=holder[2], action="hold", place=name,
-                                    modality="asserted", confidence=0.7, sentence=doc.text[sent.start:sent.end],
-                                    start=it.mention.start, end=it.mention.end, context=_context(d, it.mention.start, it.refs),
-                                ))
             if actor is not None:
+                recent_actors.append(actor)
                 carry = doc_carry = actor
                 if actor[1] != ["unknown"]:
                     sent_actor = actor
@@ -873,10 +896,25 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
     return _dedupe(out)
 
 
+def _subject_location(d: _Doc, sent: Sentence, ts: int, memory: list[Mention], last_places: list[Mention]) -> list[Item]:
+    """ "opposition groups in the area were withdrawing": the place where the subject stands."""
+    lo = bisect.bisect_left(d.place_starts, sent.start)
+    hi = bisect.bisect_left(d.place_starts, ts)
+    for c in reversed(d.places[lo:hi]):
+        gap = d.masked[c.end:ts]
+        if lx.MASK in gap or len(WORD_TOKEN.findall(gap)) > 8 or lx.BOUNDARY.search(gap):
+            return []
+        if re.search(lx.MASK + r"+(?:\s+[\w-]+)?\s+(?:in|at|inside)\s+$", d.masked[max(sent.start, c.start - 40) : c.start]):
+            names = [c.name] if not c.anaphor else [r.name for r in _resolve_anaphor(c, memory, last_places)]
+            return [Item(c, names)] if names else []
+        return []
+    return []
+
+
 def _merge_advances(statements: list[Statement]) -> list[Statement]:
     """ "Pushing from X, forces advanced 8km north-west towards Y": one advance from X towards Y."""
     origin = next((s for s in statements if s.action == "advance" and s.from_place and s.from_place == s.place
-                   and s.relation in ("", "offset") and not s.target), None)
+                   and s.relation == "" and s.distance_km is None and not s.target), None)
     if origin is None:
         return statements
     toward = next((s for s in statements if s is not origin and s.action == "advance" and s.faction == origin.faction
