@@ -372,7 +372,19 @@ class Gazetteer:
         return govs, out
 
     def _raw(self, name: str) -> tuple[str, str, list[tuple[int, float, str]], bool]:
-        """(ranking form, feature hint, [(place, name similarity 0..1, alias hint)], exact)."""
+        """(ranking form, feature hint, [(place, name similarity 0..1, alias hint)], exact); memoised.
+
+        Reports repeat their names: the name-matching half of a lookup is done once per name.
+        """
+        memo = self.__dict__.setdefault("_raw_memo", {})
+        hit = memo.get(name)
+        if hit is None:
+            if len(memo) > 50_000:
+                memo.clear()
+            hit = memo[name] = self._raw_uncached(name)
+        return hit
+
+    def _raw_uncached(self, name: str) -> tuple[str, str, list[tuple[int, float, str]], bool]:
         if has_arabic(name):
             key = arabic_key(name)
             hits = self.index.get("ar:" + key.replace(" ", ""), [])
