@@ -56,8 +56,8 @@ def _rows(statements, documents, geocode: bool):
               help="One JSON object per line, or CSV with a header.")
 @date_option
 @click.option("--factions", "factions_file", type=click.Path(), help="Extra faction registry (TOML).")
-@click.option("--geocode/--no-geocode", default=False, show_default=True,
-              help="Also geocode each place (lat, lon, place_id) with the shipped gazetteer.")
+@click.option("--geocode/--no-geocode", default=True, show_default=True,
+              help="Geocode each place (lat, lon, place_id) with the shipped gazetteer; --no-geocode leaves them empty.")
 @click.option("--relation", is_flag=True, help="Add relation and context fields (how a position relates to its place).")
 def command(inputs, fmt, default_date, factions_file, geocode, relation):
     """Print the events found in report files or folders, one per line.

@@ -88,6 +88,11 @@ IMPLICIT_BEFORE = re.compile(
     r"|\b(?:reversing|repelling|repulsing|halting|thwarting|stopping)\s+(?:an?|the)\s+(?:" + lx.MASK + r"+\s+)?(?:[\w-]+\s+)?)$",
     re.IGNORECASE)
 BESIEGED_SIDE = re.compile("(" + lx.MASK + r"+)\s*,?\s*(?:who|which|that)?\s*(?:have|has|had|are|is|were|was)?\s*(?:been\s+)?(?:\w+ly\s+)?$")
+PAST_TRIGGER = re.compile(r"(?:ed|took|fled|fell|overran|drove|hit|struck|fought|left|withdrew|seized|retook|won|lost|"
+                          r"swept|held)(?:\s|$)|(?:ed|took|fled|fell|overran|drove|hit|struck|fought|left|withdrew|won|lost|swept)$",
+                          re.IGNORECASE)
+NEW_THREAD = re.compile(r"\s*(?:meanwhile|elsewhere|separately|in\s+addition|additionally|in\s+other\s+(?:news|developments)|"
+                        r"on\s+another\s+front|further)\b", re.IGNORECASE)
 GENERIC_AFTER = re.compile(
     r"\s+(?:that|which|where)\b|\s+(?:in|of|near|around|outside|inside|(?:east|west|north|south)\s+of)\s+(?:the\s+)?"
     r"(?:(?:north|south|east|west)(?:ern)?\s+|central\s+)?(?:(?:part|parts|side|half|edge|outskirts)\s+of\s+)?(?:the\s+)?"
@@ -575,6 +580,8 @@ Actor = tuple[str, list[str]]
 def _actor_at(d: _Doc, i: int, sent: Sentence) -> Actor:
     s, e, fids = _chain(d, i, sent.start, sent.end)
     text = d.text[s:e].strip()
+    if text.count("(") > text.count(")"):
+        text = text[: text.rfind("(")].strip()  # "militias (including Hezbollah, ...": keep the head
     if re.search(r"\bbetween\s+$", d.masked[max(sent.start, s - 10) : s], re.IGNORECASE):
         fids = fids[:1]  # "clashes between the SDF and Turkish-backed factions": the first side
     return text, fids
@@ -768,11 +775,12 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
     carry: Actor | None = None          # the paragraph's last actor: "Soon, they ..."
     doc_carry: Actor | None = None      # the report's last actor, for control statements naming none
     recent_actors: list[Actor] = []
+    para_date: tuple[dt.date, str] | None = None
     para = -1
     pm = 0  # index into d.places for the anaphora memory
     for sent in split_sentences(doc.text):
         if sent.paragraph != para:
-            para, carry = sent.paragraph, None
+            para, carry, para_date = sent.paragraph, None, None
         lo = bisect.bisect_left(d.trigger_starts, sent.start)
         hi = bisect.bisect_left(d.trigger_starts, sent.end)
         triggers = d.triggers[lo:hi]
@@ -851,6 +859,11 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                               d.masked[max(sent.start, ts - 30) : ts], re.IGNORECASE) or title):
                 act = "advance"  # "are clearing", a headline's "Clearing": ongoing, not done
             date, precision = _date_for(d, sent, ts, te, act)
+            if precision == "doc" and para_date is not None and PAST_TRIGGER.search(m.group(0)) \
+                    and not NEW_THREAD.match(d.masked, sent.start):
+                date, precision = para_date  # "... on Friday. The militants retook ...": the same day
+            elif precision == "day":
+                para_date = (date, precision)
             for faction in fids:
                 for it in items:
                     for name in it.names:

@@ -45,10 +45,11 @@ DATE_RX = re.compile(
     r"|(?P<next>the\s+(?:next|following)\s+(?:day|morning|night)|a\s+day\s+later)"
     r"|(?P<prev>the\s+(?:previous|preceding)\s+(?:day|night)|the\s+day\s+before|a\s+day\s+earlier)"
     r"|(?P<pastn>(?:over|in|during|within|for)\s+the\s+(?:past|last|previous|preceding)\s+(?P<pn>" + NUM + r")\s+(?P<pu>days?|weeks?|months?))"
-    r"|(?P<pastw>(?:over|in|during)\s+the\s+(?:past|last|previous|preceding)\s+(?:few\s+days|days|week)|last\s+week|this\s+week|the\s+past\s+week|in\s+recent\s+days"
+    r"|(?P<lastw>last\s+week|the\s+previous\s+week|the\s+week\s+before)"
+    r"|(?P<pastw>(?:over|in|during)\s+the\s+(?:past|last|previous|preceding)\s+(?:few\s+days|days|week)|this\s+week|earlier\s+this\s+week|the\s+past\s+week|in\s+recent\s+days"
     r"|(?:during|in|over)\s+(?:the|this)\s+(?:reporting|assessment|review)\s+(?:week|period)|this\s+reporting\s+(?:week|period)|recently|in\s+the\s+past\s+days)"
     r"|(?P<nextw>(?:in|within|over)\s+the\s+(?:next|coming)\s+(?:week|days|few\s+days))"
-    r"|(?P<thism>earlier\s+this\s+month|this\s+month|(?:over|in|during)\s+the\s+(?:past|last)\s+month|over\s+the\s+course\s+of\s+the\s+(?:past|last)\s+month)"
+    r"|(?P<thism>earlier\s+this\s+month|this\s+month|(?:over|in|during)\s+the\s+(?:past|last)\s+month|over\s+the\s+course\s+of\s+the\s+(?:past|last)\s+month|(?:after\s+)?(?:several\s+|many\s+)?weeks\s+of)"
     r"|(?P<lastm>last\s+month|the\s+previous\s+month)"
     r"|(?P<wkend>(?:over|at|during)\s+the\s+weekend|this\s+weekend|last\s+weekend)"
     r"|(?P<same>(?:later|earlier)\s+that\s+day|that\s+(?:same\s+)?day|the\s+same\s+day|that\s+night)"
@@ -110,7 +111,7 @@ def _resolve(m: re.Match, ref: dt.date, last: dt.date | None) -> tuple[dt.date, 
             return (a, "day") if a else None
         if (b - a).days <= 1:
             return a, "day"
-        return a + (b - a) / 2, "week"
+        return b, "week"  # a range is dated by its last day, as weekly summaries are
     if g("rdd1"):
         mo = _month(g("rdmon"))
         d1, d2 = int(g("rdd1")), int(g("rdd2"))
@@ -118,7 +119,7 @@ def _resolve(m: re.Match, ref: dt.date, last: dt.date | None) -> tuple[dt.date, 
         b = _mkdate(_year_for(mo, d2, ref, g("rdy")), mo, d2)
         if not a or not b or b < a:
             return None
-        return (a, "day") if (b - a).days <= 1 else (a + (b - a) / 2, "week")
+        return (a, "day") if (b - a).days <= 1 else (b, "week")
     if g("mdmon"):
         mo, d = _month(g("mdmon")), int(g("mdd"))
         x = _mkdate(_year_for(mo, d, ref, g("mdy")), mo, d)
@@ -160,6 +161,8 @@ def _resolve(m: re.Match, ref: dt.date, last: dt.date | None) -> tuple[dt.date, 
         if days <= 45:
             return ref - dt.timedelta(days=days // 2), "month" if days > 14 else "week"
         return ref - dt.timedelta(days=days // 2), "month"
+    if g("lastw"):
+        return ref - dt.timedelta(days=7), "week"
     if g("pastw"):
         return ref - dt.timedelta(days=3), "week"
     if g("nextw"):

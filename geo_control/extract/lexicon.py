@@ -35,7 +35,7 @@ _CAPTURE = [
     r"c[ao]me\s+under\s+(?:the\s+)?(?:full\s+)?control\s+of|fell\s+under\s+(?:the\s+)?control\s+of",
 ]
 _ADVANCE = [
-    r"advanc(?:ed|es|ing|e)|push(?:ed|es|ing)?(?!\s+back)|progress(?:ed|es|ing)?|offensives?|"
+    r"advanc(?:ed|es|ing|e)|push(?:ed|es|ing)?(?!\s+back)|progress(?:ed|es|ing)?|"
     r"mov(?:ed|es|ing|e)(?=\s+(?:closer|towards?|into|deeper|further|on)\b)|"
     r"reach(?:ed|es|ing)?|approach(?:ed|es|ing)|clos(?:ed|ing|es?)\s+in\s+on|inch(?:ed|ing|es)?\s+(?:closer\s+)?towards?|"
     r"march(?:ed|es|ing)?(?=\s+(?:on\b|towards?))|enter(?:ed|s|ing)?|made\s+(?:significant\s+|new\s+|further\s+|major\s+|rapid\s+)?(?:advances|progress|gains)|"
@@ -77,7 +77,7 @@ _ATTACK = [
     r"air\s*-?strikes?|air\s+raids?|air\s+attacks?|drone\s+strikes?|missile\s+strikes?|strikes?|struck|"
     r"shell(?:ed|s|ing)|bomb(?:ed|s|ing)(?!\s+(?:maker|making|factory))|bombard(?:ed|s|ing|ment)|"
     r"target(?:ed|ing)|hit(?:s|ting)?(?!\s+(?:back|list))|attack(?:ed|s|ing)?|raid(?:ed|s|ing)?|"
-    r"storm(?:ed|s|ing)?|assault(?:ed|s|ing)?|clash(?:ed|es|ing)?|skirmish(?:ed|es)?|fighting|fought|"
+    r"storm(?:ed|s|ing)?|assault(?:ed|s|ing)?|offensives?|clash(?:ed|es|ing)?|skirmish(?:ed|es)?|fighting|fought|"
     r"suicide\s+(?:car\s+)?bomb(?:ing|er)?s?|car\s+bombs?|VBIEDs?|mortars?|rockets?|artillery(?:\s+fire)?|"
     r"ambush(?:ed|es)?|fir(?:ed|es|ing)\s+(?:\w+\s+){0,2}?(?:missiles|rockets|shells|mortars)(?=\s+(?:at|on|into|towards?)\b)",
 ]
