@@ -99,7 +99,7 @@ def heatmap_cmap():
 
     base = LinearSegmentedColormap.from_list("gc_heat", [to_rgba(c) for c in HEATMAP_STOPS], N=256)
     colours = base(np.linspace(0, 1, 256))
-    colours[:, 3] = np.linspace(0.25, HEATMAP_MAX_ALPHA, 256)
+    colours[:, 3] = HEATMAP_MAX_ALPHA * np.clip(np.linspace(0, 1, 256) / 0.35, 0, 1) ** 0.8
     cmap = LinearSegmentedColormap.from_list("gc_heat_alpha", colours, N=256)
     return cmap.with_extremes(under=(0, 0, 0, 0), bad=(0, 0, 0, 0))
 

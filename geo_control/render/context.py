@@ -44,6 +44,10 @@ class Base:
     cities: gpd.GeoDataFrame  # name, rank, geometry (reference labels)
     locator_syria: gpd.GeoDataFrame
     locator_neighbours: gpd.GeoDataFrame
+    #: Unclipped (country + 250 km) governorates, rivers and lakes for the pannable HTML map.
+    wide_governorates: gpd.GeoDataFrame
+    wide_rivers: gpd.GeoDataFrame
+    wide_lakes: gpd.GeoDataFrame
 
 
 @dataclass
@@ -62,6 +66,7 @@ class RenderContext:
     colours: dict[str, str]
     labels: dict[str, str]
     region_name: str = ""
+    region_shape: Any = None  # the governorate of --region (projected), to veil what lies outside
     heat: dict[str, np.ndarray] = field(default_factory=dict)  # step label -> density grid
     heat_transform: Any = None  # affine.Affine of the heat grids
     heat_max: float = 0.0
@@ -166,24 +171,32 @@ def _clip(gdf: gpd.GeoDataFrame, crs: str, view, tolerance: float) -> gpd.GeoDat
     return out[~out.geometry.is_empty]
 
 
-def _cities(data_dir, crs: str, view, syria) -> gpd.GeoDataFrame:
-    """Reference towns (Natural Earth populated places) to orient the reader."""
-    import pyogrio
+def _cities(data_dir, crs: str, view, syria, width_m: float) -> gpd.GeoDataFrame:
+    """Reference towns to orient the reader, by population: fewer as the view widens.
 
-    path = data_dir / "gazetteer" / "naturalearth_populated_places_10m_region.geojson"
+    Syrian towns from GeoNames (population known); abroad only regional centres.
+    """
+    path = data_dir / "gazetteer" / "geonames_cities500_syria_region.tsv.gz"
+    empty = gpd.GeoDataFrame({"name": [], "rank": [], "pop": []}, geometry=[], crs=crs)
     if not path.exists():
-        return gpd.GeoDataFrame({"name": [], "rank": []}, geometry=[], crs=crs)
-    gdf = pyogrio.read_dataframe(path, columns=["NAME_EN", "NAME", "SCALERANK", "POP_MAX"])
-    gdf = gdf.set_crs(STORAGE_CRS, allow_override=True) if gdf.crs is None else gdf
-    out = gdf.to_crs(crs)
-    out = out[out.within(view)]
-    # Towns abroad only when they are regional centres: the map is about Syria.
-    out = out[out.within(syria.buffer(5_000)) | (out["SCALERANK"] <= 3)]
-    name = out["NAME_EN"].fillna(out["NAME"])
-    return gpd.GeoDataFrame(
-        {"name": name.values, "rank": out["SCALERANK"].values, "pop": out["POP_MAX"].values},
-        geometry=out.geometry.values, crs=crs,
-    ).sort_values(["rank", "pop"], ascending=[True, False])
+        return empty
+    df = pd.read_csv(path, sep="\t", usecols=["name", "asciiname", "latitude", "longitude", "feature_code",
+                                              "country_code", "population"], dtype={"population": "float64"},
+                     keep_default_na=False, na_values={"population": [""]})
+    df = df[df["population"].fillna(0) > 0]
+    # ~50k people on a country map, ~5k on a governorate map, ~1.5k closer in.
+    floor = 50_000 if width_m > 500_000 else (5_000 if width_m > 150_000 else 1_500)
+    home = (df["country_code"] == "SY") & (df["population"] >= floor)
+    abroad = (df["country_code"] != "SY") & (df["population"] >= max(floor * 8, 300_000))
+    df = df[home | abroad]
+    names = [a if a else n for a, n in zip(df["asciiname"], df["name"], strict=True)]
+    gdf = gpd.GeoDataFrame({"name": names, "pop": df["population"].to_numpy()},
+                           geometry=gpd.points_from_xy(df["longitude"], df["latitude"]), crs=STORAGE_CRS).to_crs(crs)
+    gdf = gdf[gdf.within(view)]
+    if not len(gdf):
+        return empty
+    gdf["rank"] = -np.log10(gdf["pop"].clip(lower=1))
+    return gdf.sort_values("rank").reset_index(drop=True)
 
 
 def _assign_steps(events: gpd.GeoDataFrame, steps: list[Step]) -> pd.Series:
@@ -228,9 +241,13 @@ def build_context(layers: Layers, basemap, settings, factions) -> RenderContext:
         rivers=_clip(rivers, crs, view, tol),
         named_rivers=_clip(basemap.named_rivers, crs, view, tol),
         lakes=_clip(basemap.lakes, crs, view, tol),
-        cities=_cities(settings.resolved_data_dir(), crs, box(*extent), country.geometry.union_all()),
+        cities=_cities(settings.resolved_data_dir(), crs, box(*extent), country.geometry.union_all(), width),
         locator_syria=_clip(country, crs, loc_view, loc_tol),
         locator_neighbours=_clip(neighbours, crs, loc_view, loc_tol),
+        wide_governorates=_clip(basemap.governorates, crs, loc_view, 300.0),
+        wide_rivers=_clip(basemap.rivers[basemap.rivers["level"].astype(int) <= 4]
+                          if "level" in basemap.rivers else basemap.rivers, crs, loc_view, 300.0),
+        wide_lakes=_clip(basemap.lakes, crs, loc_view, 300.0),
     )
 
     def proj(gdf):
@@ -250,4 +267,7 @@ def build_context(layers: Layers, basemap, settings, factions) -> RenderContext:
         colours={f: factions.colour(f) for f in factions_ids},
         labels={f: factions.label(f) for f in factions_ids},
         region_name=region_name,
+        region_shape=(basemap.governorates.to_crs(crs).geometry.iloc[find_governorate(settings.region,
+                                                                                       basemap.governorates)]
+                      if settings.region and not settings.bbox else None),
     )

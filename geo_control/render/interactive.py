@@ -132,7 +132,8 @@ def _heat_bands(ctx: RenderContext, label: str) -> list[tuple[int, object]]:
     cell = ctx.heat_transform.a
     out = []
     for geom, value in shapes(classes, mask=classes > 0, transform=ctx.heat_transform):
-        out.append((int(value), shape(geom).simplify(cell * 0.5)))
+        # Rounded out and back in: density bands, not staircases of cells.
+        out.append((int(value), shape(geom).buffer(cell * 0.9).buffer(-cell * 0.9).simplify(cell * 0.3)))
     return out
 
 
@@ -247,9 +248,12 @@ def _legend_html(ctx: RenderContext) -> str:
         "font:12px/1.35 'Helvetica Neue',Arial,sans-serif;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.35)}"
         ".gc-legend{right:10px;bottom:24px;max-width:230px}.gc-legend i{display:inline-block;width:18px;height:13px;"
         "margin-right:6px;vertical-align:-2px}.gc-title{left:54px;top:10px}.gc-title b{font-size:15px}"
-        ".gc-credits{left:0;right:0;bottom:0;padding:2px 6px;font-size:9px;color:#555;border-radius:0;"
+        ".gc-credits{left:130px;right:70px;bottom:0;padding:2px 6px;font-size:9px;color:#555;border-radius:0;"
         "box-shadow:none;background:rgba(255,255,255,.8)}"
         ".gc-popup blockquote{margin:4px 0;padding-left:6px;border-left:3px solid #ccc;max-width:320px}"
+        ".gc-town{font:11px Arial,sans-serif;color:#333;white-space:nowrap;text-shadow:0 0 2px #fff,0 0 2px #fff}"
+        ".gc-town span{display:inline-block;width:5px;height:5px;border-radius:50%;background:#333;"
+        "margin-right:4px;vertical-align:1px}"
         f".leaflet-container{{background:{style.BASE['sea']}}}</style>"
         f"<div class='gc-box gc-title'><b>Territorial control and fighting — {where}</b><br>"
         f"{_esc(first)} to {_esc(last)} · use the slider below to change week</div>"
@@ -314,17 +318,24 @@ def write_html(ctx: RenderContext, layers, settings, path: Path) -> Path:
              {"fillColor": style.BASE["neighbour"], "color": "#b9b6ae", "weight": 0.8, "fillOpacity": 1})
     add_base(b.locator_syria, "Syria", {"fillColor": style.BASE["land"], "color": style.BASE["country_edge"],
                                         "weight": 2, "fillOpacity": 1})
-    add_base(b.governorates, "Governorates", {"fill": False, "color": style.BASE["governorate_edge"],
+    add_base(b.wide_governorates, "Governorates", {"fill": False, "color": style.BASE["governorate_edge"],
                                               "weight": 1, "dashArray": "5 3"})
-    add_base(b.rivers, "Rivers", {"color": style.BASE["river"], "weight": 1.2}, 200.0)
-    add_base(b.lakes, "Lakes", {"fillColor": style.BASE["lake"], "color": style.BASE["river"], "weight": 0.5,
+    add_base(b.wide_rivers, "Rivers", {"color": style.BASE["river"], "weight": 1.2}, 200.0)
+    add_base(b.wide_lakes, "Lakes", {"fillColor": style.BASE["lake"], "color": style.BASE["river"], "weight": 0.5,
                                 "fillOpacity": 1})
+    towns = folium.FeatureGroup(name="Towns", control=True)
+    for _, r in _to_wgs84(ctx.base.cities.head(60)).iterrows():
+        folium.Marker([r.geometry.y, r.geometry.x], icon=folium.DivIcon(
+            html=f"<div class='gc-town'><span></span>{_esc(r['name'])}</div>", icon_size=(140, 16),
+            icon_anchor=(3, 8)), interactive=False).add_to(towns)
+    towns.add_to(m)
     feats = time_features(ctx)
     period = _period(ctx)
     duration = _duration(ctx.steps[0].start, ctx.steps[0].end) if ctx.steps else "P6D"
     TimestampedGeoJson(_safe_json({"type": "FeatureCollection", "features": feats}), period=period,
                        duration=duration, add_last_point=False, auto_play=False, loop=False,
-                       date_options="D MMM YYYY", time_slider_drag_update=True, transition_time=300).add_to(m)
+                       date_options=("[Week of] D MMM YYYY" if period == "P1W" else "D MMM YYYY"), speed_slider=False,
+                       time_slider_drag_update=True, transition_time=300).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     m.fit_bounds([[south, west], [north, east]])
     root: Any = m.get_root()
@@ -333,6 +344,11 @@ def write_html(ctx: RenderContext, layers, settings, path: Path) -> Path:
     page = _inline_assets(root.render())
     # folium's template logs every date to the console; keep the page quiet.
     page = page.replace("console.log(newdate)", "")
+    if ctx.steps:
+        # Open on the latest step, as a situation map should (runs after folium's script).
+        name, last = m.get_name(), json.dumps(_iso(ctx.steps[-1].start))
+        page = page.replace("</html>", f"<script>if ({name}.timeDimension) "
+                            f"{{ {name}.timeDimension.setCurrentTime(Date.parse({last})); }}</script>\n</html>")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
     return path

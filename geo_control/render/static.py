@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -229,6 +230,19 @@ def _draw_base(ctx: RenderContext, ax) -> None:
         _plot_lines(ax, b.rivers, colors=style.BASE["river"], linewidths=lw, zorder=2.5, capstyle="round")
 
 
+def _draw_veil(ctx: RenderContext, ax) -> None:
+    """With --region, a white veil over what lies outside the governorate."""
+    if ctx.region_shape is None:
+        return
+    import geopandas as gpd
+    from shapely.geometry import box as sbox
+
+    xmin, ymin, xmax, ymax = ctx.extent
+    outside = sbox(xmin - 1e5, ymin - 1e5, xmax + 1e5, ymax + 1e5).difference(ctx.region_shape)
+    _plot_polys(ax, gpd.GeoSeries([outside]).to_frame("geometry"), facecolor="white", alpha=0.38,
+                edgecolor="none", zorder=5.5)
+
+
 def _draw_boundaries(ctx: RenderContext, ax) -> None:
     b = ctx.base
     _plot_lines(ax, b.governorates, colors=style.BASE["governorate_edge"], linewidths=0.55,
@@ -265,13 +279,14 @@ def _draw_heat(ctx: RenderContext, ax, label: str) -> None:
     from rasterio.transform import array_bounds
 
     floor = style.HEATMAP_FLOOR * ctx.heat_max
-    data = np.ma.masked_less(grid, floor)
-    if data.count() == 0:
+    if float(grid.max()) < floor:
         return
+    # Nodata as zero and an opacity ramp from zero: the density fades out smoothly, no cell edges.
+    data = np.where(grid < 0, 0.0, grid)
     ny, nx = grid.shape
     west, south, east, north = array_bounds(ny, nx, ctx.heat_transform)
     ax.imshow(data, extent=(west, east, south, north), origin="upper", cmap=style.heatmap_cmap(),
-              vmin=floor, vmax=ctx.heat_max, interpolation="bilinear", zorder=4)
+              vmin=0.0, vmax=ctx.heat_max, interpolation="bicubic", zorder=4)
 
 
 def _draw_lines_and_arrows(ctx: RenderContext, ax, rows) -> None:
@@ -322,8 +337,9 @@ def _label_name(row) -> str:
     name = str(row.get("place_name") or "").strip()
     written = str(row.get("place") or "").strip()
     if not name or (written and not name.isascii() and written.isascii()):
-        return written
-    return name
+        name = written
+    # "Jubaylah (Deir ez-Zor)": the gazetteer's disambiguation is for lists, not for maps.
+    return re.sub(r"\s*\([^)]*\)\s*$", "", name)
 
 
 def _overlaps(bb, boxes) -> bool:
@@ -370,8 +386,16 @@ def _place_labels(ctx: RenderContext, fig, ax, rows, event_points, reserved) -> 
             continue
         if name.lower() not in seen:
             seen.add(name.lower())
-            candidates.append((2 + float(r["rank"]) / 10, name, r.geometry.x, r.geometry.y, "city"))
+            # Cities of 100k+ orient every reader: they come before the week's places.
+            prio = -1.0 if float(r["rank"]) <= -5 else 2 + float(r["rank"]) / 10
+            candidates.append((prio, name, r.geometry.x, r.geometry.y, "city"))
+    gov = ctx.base.governorates
+    if len(gov) and "ADM1_EN" in gov:
+        for _, r in gov.iterrows():
+            p = r.geometry.representative_point()
+            candidates.append((9, str(r["ADM1_EN"]).upper(), p.x, p.y, "region"))
     candidates.sort(key=lambda c: c[0])
+    anchors_done: list[tuple[float, float]] = []
     offsets = [(5, 3, "left", "bottom"), (5, -3, "left", "top"), (-5, 3, "right", "bottom"),
                (-5, -3, "right", "top"), (0, 7, "center", "bottom"), (0, -7, "center", "top"),
                (7, 0, "left", "center"), (-7, 0, "right", "center")]
@@ -379,20 +403,32 @@ def _place_labels(ctx: RenderContext, fig, ax, rows, event_points, reserved) -> 
     for _prio, text, x, y, kind in candidates:
         if not (xmin <= x <= xmax and ymin <= y <= ymax):
             continue
-        if placed >= 60:
+        if placed >= 70:
             break
-        size = style.PLACE_LABEL_PT if kind == "place" else style.CITY_LABEL_PT
+        # One label per spot: two spellings of one town, or a town and its quarter, read as clutter.
+        if kind != "region" and anchors_done and min(math.hypot(ax_ - x, ay_ - y) for ax_, ay_ in anchors_done) < near_m:
+            continue
+        size = {"place": style.PLACE_LABEL_PT, "city": style.CITY_LABEL_PT, "region": style.REGION_LABEL_PT}[kind]
         weight = "bold" if kind == "place" else "normal"
-        colour = style.BASE["label"] if kind == "place" else "#3a3a3a"
+        colour = {"place": style.BASE["label"], "city": "#3a3a3a", "region": "#9a968c"}[kind]
         for dx, dy, ha, va in offsets:
-            t = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
-                            fontsize=size, fontweight=weight, color=colour, zorder=11,
-                            path_effects=_halo(2.0))
+            if kind == "region":
+                # Governorate names sit on their area, not beside a point; letter-spaced, quiet.
+                if (dx, dy) != (5, 3):
+                    break
+                t = ax.text(x, y, " ".join(text), ha="center", va="center", fontsize=size, color=colour,
+                            fontstyle="italic", zorder=5.8)
+            else:
+                t = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                                fontsize=size, fontweight=weight, color=colour, zorder=11,
+                                path_effects=_halo(2.0))
             bb = t.get_window_extent(renderer).expanded(1.06, 1.12)
             inside = bb.x0 >= axbox.x0 and bb.x1 <= axbox.x1 and bb.y0 >= axbox.y0 and bb.y1 <= axbox.y1
             if inside and not _overlaps(bb, occupied):
                 occupied.append(bb)
-                placed += 1
+                if kind != "region":
+                    anchors_done.append((x, y))
+                    placed += 1
                 if kind == "city":
                     ax.plot([x], [y], "o", ms=2.6, color=style.CITY_DOT, mec="white", mew=0.5, zorder=10)
                 break
@@ -631,6 +667,7 @@ def draw_step(ctx: RenderContext, index: int, settings, legend: str = "step") ->
     _draw_base(ctx, ax)
     _draw_control(ctx, ax, rows["control"])
     _draw_heat(ctx, ax, st.label)
+    _draw_veil(ctx, ax)
     _draw_boundaries(ctx, ax)
     _draw_lines_and_arrows(ctx, ax, rows)
     points = _draw_events(ctx, ax, rows["events"])
