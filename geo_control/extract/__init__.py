@@ -847,6 +847,8 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                 actor = doc_carry
             if besieged_side is not None:
                 actor = besieged_side
+            if actor is None and action in ("advance", "capture", "withdraw") and not subject_is_place:
+                continue  # "Aid convoys reached Douma": movement by no force the report names
             actor_text, fids = actor if actor else ("", ["unknown"])
             modality, attempt = _modality(d, sent, ts, te)
             if declared and modality == "asserted":

@@ -318,8 +318,9 @@ BOUNDARY = re.compile(
     re.IGNORECASE,
 )
 SKIPPABLE_RELATIVE = re.compile(
-    r"(?:(?:that|which)\s+|(?<=territory\s)|(?<=territories\s)|(?<=area\s)|(?<=areas\s)|(?<=land\s)|(?<=ground\s)|"
-    r"(?<=positions\s)|(?<=parts\s)|(?<=villages\s)|(?<=towns\s))"
+    r"(?:" + "|".join(f"(?<={w}\\s)" for w in (
+        "territory", "territories", "area", "areas", "land", "lands", "part", "parts", "positions", "villages", "towns",
+        "zone", "zones", "districts", "neighbourhoods", "neighborhoods")) + r")(?:(?:that|which)\s+)?"
     r"(?:it|they|he|she|the\s+group|" + MASK + r"+|\w+)\s+(?:had\s+|has\s+|have\s+|still\s+|once\s+|previously\s+)?(?:been\s+)?"
     r"(?:controlling|controlled|held|holding|captured|seized|occupied)\s+", re.IGNORECASE)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,13 @@ def pdf_to_text(raw: bytes, path: Path) -> str | None:
     except (PdfReadError, ValueError, OSError) as exc:
         log.warning("%s: unreadable PDF (%s); skipped", path, exc)
         return None
-    return "\n\n".join(pages)
+    return "\n\n".join(unwrap(p) for p in pages)
+
+
+def unwrap(text: str) -> str:
+    """Join the lines a PDF wrapped inside sentences: "gov-\nernment", "took the\nvillage"."""
+    text = re.sub(r"(\w)-\n(?=[a-z])", r"\1", text)
+    return re.sub(r"(?<=[^.!?:\n])\n(?=[a-z(,;])", " ", text)
 
 
 def read_text(path: Path, raw: bytes) -> str | None:
