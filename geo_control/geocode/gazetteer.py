@@ -397,7 +397,11 @@ class Gazetteer:
             return form, hint, [], False
         best: dict[int, tuple[float, str]] = {}
         for i, alias_form, alias_hint, kind in self.index.get(key, []):
-            sim = 0.3 + 0.7 * fuzz.ratio(form, alias_form) / 100.0 - (1.0 - _KIND_SIM[kind])
+            r = fuzz.ratio(form, alias_form) / 100.0
+            sim = 0.3 + 0.7 * r - (1.0 - _KIND_SIM[kind])
+            if r < 0.7:
+                # same consonants, different word (Busarityah / Basrit): no better than a near miss
+                sim *= 0.8
             if _better(sim, alias_hint, best.get(i)):
                 best[i] = (sim, alias_hint)
         exact = bool(best)
