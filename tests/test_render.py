@@ -237,3 +237,47 @@ def test_arrow_polygon_is_valid_and_ends_at_the_point_reached():
     assert poly.is_valid and poly.area > 0
     assert poly.distance(Point(60_000, 0)) < 1.0
     assert poly.buffer(1).covers(Point(0, 0))
+
+
+def _events_table():
+    import datetime as dt
+
+    import pandas as pd
+
+    from geo_control.records import EVENT_COLUMNS, event_id
+
+    rows = []
+    places = [("Deir ez-Zor", 35.336, 40.141), ("Al Mayadin", 35.017, 40.451), ("Abu Kamal", 34.452, 40.918),
+              ("Al Busayrah", 35.158, 40.424), ("Hajin", 34.694, 40.826)]
+    plan = [(0, "government", "capture"), (1, "government", "advance"), (2, "isis", "hold"), (3, "sdf", "capture"),
+            (4, "isis", "hold"), (1, "government", "attack"), (0, "isis", "attack"), (2, "government", "capture")]
+    for i, (p, faction, action) in enumerate(plan):
+        name, lat, lon = places[p]
+        day = dt.date(2017, 10, 23) + dt.timedelta(days=3 * i)
+        sentence = f"{faction} forces {action} {name}."
+        rows.append({"id": event_id("r.txt", i, i + 9, name, action), "doc": "r.txt", "doc_date": day.isoformat(),
+                     "date": day.isoformat(), "date_precision": "day", "actor": faction, "faction": faction,
+                     "action": action, "place": name, "place_id": f"t{p}", "place_name": name, "lat": lat,
+                     "lon": lon, "precision": 1, "uncertainty_km": 1.0, "from_place": "", "distance_km": None,
+                     "bearing_deg": None, "target": "", "modality": "asserted", "confidence": 0.9,
+                     "sentence": sentence, "start": i, "end": i + 9})
+    return pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
+
+
+def test_renders_the_layers_model_build_makes(basemap, factions, tmp_path):
+    from PIL import Image
+
+    from geo_control.model import build
+
+    settings = Settings(region="Deir-ez-Zor", map_width_px=800, gif_width_px=400)
+    layers = build(_events_table(), basemap, settings, factions)
+    assert layers.steps and len(layers.control)
+    files = render_all(layers, basemap, settings, factions, tmp_path)
+    maps = [p for p in files if p.parent.name == "maps"]
+    assert [p.stem for p in maps] == [s.label for s in layers.steps]
+    held = layers.control[layers.control["faction"] == "government"]
+    step = str(held["step"].iloc[-1])
+    img = np.asarray(Image.open(tmp_path / "maps" / f"{step}.png").convert("RGB")).astype(float)
+    target = _expected_fill(factions.colour("government"), 0.45)
+    close = np.linalg.norm(img - target, axis=2) < 20
+    assert close.sum() > 50  # government fill is on the map

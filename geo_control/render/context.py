@@ -72,6 +72,14 @@ class RenderContext:
     heat_max: float = 0.0
 
 
+def present(geoms) -> np.ndarray:
+    """True where a geometry is neither missing nor empty (without geopandas' notna warning)."""
+    import shapely
+
+    arr = np.asarray(geoms.values if hasattr(geoms, "values") else geoms, dtype=object)
+    return ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+
+
 def _skeleton(name: str) -> str:
     """A consonant skeleton for fuzzy governorate names (Deir-ez-Zor = Dayr az Zawr = Deir Ezzor)."""
     from unidecode import unidecode
@@ -144,7 +152,7 @@ def map_extent(layers: Layers, basemap, settings) -> tuple[tuple[float, float, f
     parts = []
     for gdf in (layers.events, layers.control, layers.advances):
         if gdf is not None and len(gdf):
-            geoms = gdf.geometry[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+            geoms = gdf.geometry[present(gdf.geometry)]
             if len(geoms):
                 parts.append(geoms.to_crs(crs))
     if parts:
@@ -164,7 +172,8 @@ def _clip(gdf: gpd.GeoDataFrame, crs: str, view, tolerance: float) -> gpd.GeoDat
     if gdf is None or not len(gdf):
         return gpd.GeoDataFrame(geometry=[], crs=crs)
     out = gdf.to_crs(crs)
-    out = out[out.geometry.notna() & out.intersects(view)].copy()
+    out = out[present(out.geometry)]
+    out = out[out.intersects(view)].copy()
     if not len(out):
         return out
     out["geometry"] = out.geometry.intersection(view).simplify(tolerance, preserve_topology=True)
@@ -253,7 +262,7 @@ def build_context(layers: Layers, basemap, settings, factions) -> RenderContext:
     def proj(gdf):
         if gdf is None or not len(gdf):
             return gpd.GeoDataFrame({"step": []}, geometry=[], crs=crs)
-        return gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].to_crs(crs)
+        return gdf[present(gdf.geometry)].to_crs(crs)
 
     events = proj(layers.events)
     if len(events):

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from geo_control.render.context import FIGHTING_ACTIONS, RenderContext
+from geo_control.render.context import FIGHTING_ACTIONS, RenderContext, present
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def compute(ctx: RenderContext, settings, country) -> None:
     outside = geometry_mask(list(area.geometry), out_shape=(ny, nx), transform=transform)
     ev = ctx.events
     if len(ev):
-        ev = ev[ev["action"].isin(FIGHTING_ACTIONS) & ev.geometry.notna()]
+        ev = ev[ev["action"].isin(FIGHTING_ACTIONS).to_numpy() & present(ev.geometry)]
     peak = 0.0
     for st in ctx.steps:
         sel = ev[ev["step"] == st.label] if len(ev) else ev

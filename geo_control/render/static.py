@@ -23,7 +23,7 @@ from shapely.ops import substring
 from geo_control import style
 from geo_control.crs import GEOD, transformer
 from geo_control.records import ACTIONS
-from geo_control.render.context import RenderContext
+from geo_control.render.context import RenderContext, present
 
 log = logging.getLogger(__name__)
 
@@ -317,7 +317,7 @@ def _draw_events(ctx: RenderContext, ax, events) -> list:
     points: list[tuple[float, float]] = []
     if not len(events):
         return points
-    ev = events[events.geometry.notna()]
+    ev = events[present(events.geometry)]
     for action in ACTIONS:
         part = ev[ev["action"] == action]
         if not len(part):
