@@ -39,6 +39,7 @@ def command(names, near, name_file, all_, context, overrides_file, data_dir):
     from pathlib import Path
 
     from geo_control.geocode import Gazetteer
+    from geo_control.geocode.locate import MIN_SCORE
     from geo_control.settings import data_dir as default_data_dir
 
     queries = list(names)
@@ -49,6 +50,9 @@ def command(names, near, name_file, all_, context, overrides_file, data_dir):
     gaz = Gazetteer.load(Path(data_dir) if data_dir else default_data_dir(), overrides=overrides_file)
     for query in queries:
         cands = gaz.lookup(query, near=near, context=tuple(context), all=all_)
+        if not all_:
+            # below the score locate() trusts, the best guess is no match (--all still lists it)
+            cands = [c for c in cands if c.score >= MIN_SCORE]
         if not cands:
             click.echo(json.dumps({"query": query, "name": None, "lat": None, "lon": None, "place_id": None,
                                    "feature": None, "score": None}, ensure_ascii=False))

@@ -405,6 +405,22 @@ def read_place_table(path: Path, kind: str, admin: _Admin | None, id_prefix: str
     return places
 
 
+def _nearest_admin(extra: list[Place], places: list[Place]) -> None:
+    """A site on the border (Bab al-Hawa) falls outside the generalised polygons: take the
+    governorate and district of the nearest Syrian locality within 30 km."""
+    from geo_control.crs import distance_km
+
+    syrian = [p for p in places if p.country == "SY" and p.feature in ("city", "town", "locality") and p.district]
+    lat = np.array([p.lat for p in syrian])
+    lon = np.array([p.lon for p in syrian])
+    for p in extra:
+        if p.district or not len(syrian):
+            continue
+        j = int(np.argmin((lat - p.lat) ** 2 + ((lon - p.lon) * math.cos(math.radians(p.lat))) ** 2))
+        if distance_km(p.lon, p.lat, syrian[j].lon, syrian[j].lat) < 30:
+            p.governorate, p.district = syrian[j].governorate, syrian[j].district
+
+
 def _euphrates(data_dir: Path) -> list[list[tuple[float, float]]]:
     """The Euphrates as lon/lat lines (for 'the western bank of the Euphrates')."""
     import json
@@ -500,7 +516,9 @@ def build_places(data_dir: Path) -> tuple[list[Place], list[list[tuple[float, fl
     places += _hnap(data_dir, admin, places)
     curated = data_dir / "gazetteer" / "curated.csv"
     if curated.exists():
-        places += read_place_table(curated, "curated", admin, "curated")
+        extra = read_place_table(curated, "curated", admin, "curated")
+        _nearest_admin(extra, places)
+        places += extra
     governorates = list(zip(admin.gov_names, admin.gov_arabic, strict=True))
     log.info("gazetteer built: %d places", len(places))
     return places, _euphrates(data_dir), governorates

@@ -39,6 +39,7 @@ analysis note notes comments comment photo video reuters ap afp sana sohr anha s
 mr mrs general gen col colonel maj major lt brig commander leader chief sheikh shaikh emir
 airstrike airstrikes strike strikes shelling clashes clash attack attacks offensive counteroffensive
 advance advances capture captured control controlled siege besieged ceasefire truce agreement deal talks
+heavy light local several humanitarian
 highway road route bridge dam river valley mountain mountains hill hills plain desert countryside city
 town village villages district districts neighbourhood neighborhood area areas region governorate province
 border crossing camp base airbase airport field fields station pocket frontline frontlines front
