@@ -348,3 +348,14 @@ def test_words_of_reporting_are_not_taken_for_places(gaz):
 def test_a_feature_word_selects_the_site_or_the_village(gaz):
     assert gaz.lookup("Tiyas airbase")[0].feature == "airbase"
     assert gaz.lookup("Tiyas village")[0].feature != "airbase"
+
+
+@pytest.mark.parametrize("query, lat, lon", [
+    ("Hajin (Deir ez-Zor)", 34.693, 40.827),
+    ("Bahrah, Hama", 35.065, 36.581),
+    ("Bahrah (Hajin pocket)", 34.742, 40.770),
+    ("eastern Deir ez-Zor", 35.336, 40.141),
+])
+def test_qualifiers_written_into_the_name_act_as_context(gaz, query, lat, lon):
+    best = gaz.lookup(query)[0]
+    assert distance_km(lon, lat, best.lon, best.lat) < 2, best

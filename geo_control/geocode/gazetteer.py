@@ -114,6 +114,28 @@ def _better(sim: float, hint: str, current: tuple[float, str] | None) -> bool:
     return (sim, not hint) > (current[0], not current[1])
 
 
+_LEADING_DIRECTION = re.compile(
+    r"^\s*(?:the\s+)?(?:north|south|east|west|northern|southern|eastern|western|north-?east(?:ern)?|"
+    r"north-?west(?:ern)?|south-?east(?:ern)?|south-?west(?:ern)?|central|greater|rural|outer)\s+",
+    re.IGNORECASE,
+)
+
+
+def _split_qualifiers(name: str) -> tuple[str, tuple[str, ...]]:
+    """"Hajin (Deir ez-Zor)" / "Bahrah, Hama" -> the name and its qualifiers as context."""
+    quals: list[str] = []
+    m = re.match(r"^\s*([^()]+?)\s*\(([^()]*)\)\s*(.*)$", name)
+    if m and m.group(1).strip():
+        name = m.group(1) + (" " + m.group(3) if m.group(3) else "")
+        quals.append(m.group(2))
+    if "," in name:
+        head, *rest = [part.strip() for part in name.split(",")]
+        if head:
+            name = head
+            quals += [r for r in rest if r]
+    return name.strip(), tuple(q.strip() for q in quals if q.strip())
+
+
 def _query_key(name: str) -> str:
     """The index key a name is looked up under (feature words dropped)."""
     if has_arabic(name):
@@ -464,7 +486,16 @@ class Gazetteer:
 
         >>> # gaz.lookup("Deir Ezzor")[0].name -> 'Deir ez-Zor'
         """
+        name, qualifiers = _split_qualifiers(name)
+        context = (*qualifiers, *context)
         form, hint, raw, _exact = self._raw(name)
+        if not raw or max(s for _, s, _ in raw) < 0.85:
+            # "eastern Deir ez-Zor", "northern Hama": the place the direction qualifies
+            bare = _LEADING_DIRECTION.sub("", name)
+            if bare != name and bare.strip():
+                alt = self._raw(bare)
+                if alt[2] and (not raw or max(s for _, s, _ in alt[2]) > max(s for _, s, _ in raw)):
+                    name, (_form, hint, raw, _exact) = bare, alt
         if not raw:
             return []
         govs: dict[str, float] = {}
