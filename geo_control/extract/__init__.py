@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import logging
 import re
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from dataclasses import replace as dc_replace
 
 from geo_control.extract import lexicon as lx
 from geo_control.extract.dates import DateMention, find_dates
+from geo_control.extract.fastmatch import find_factions
 from geo_control.extract.sentences import Sentence, split_sentences
 from geo_control.factions import FactionRegistry
 from geo_control.records import Document, Statement
@@ -93,6 +95,9 @@ PAST_TRIGGER = re.compile(r"(?:ed|took|fled|fell|overran|drove|hit|struck|fought
                           re.IGNORECASE)
 NEW_THREAD = re.compile(r"\s*(?:meanwhile|elsewhere|separately|in\s+addition|additionally|in\s+other\s+(?:news|developments)|"
                         r"on\s+another\s+front|further)\b", re.IGNORECASE)
+NOT_ONLY = re.compile(r"\bnot\s+only\b", re.IGNORECASE)
+SIEGE_ENDS = re.compile(r"\b(?:break|broke|broken|breaking|lift|lifted|lifting|lifts)\s+(?:the\s+|a\s+|its\s+)?(?:[\w-]+\s+)?$",
+                        re.IGNORECASE)
 GENERIC_AFTER = re.compile(
     r"\s+(?:that|which|where)\b|\s+(?:in|of|near|around|outside|inside|(?:east|west|north|south)\s+of)\s+(?:the\s+)?"
     r"(?:(?:north|south|east|west)(?:ern)?\s+|central\s+)?(?:(?:part|parts|side|half|edge|outskirts)\s+of\s+)?(?:the\s+)?"
@@ -147,6 +152,7 @@ class _Doc:
     date_starts: list[int]
     hints: list[tuple[int, str]]
     registry: FactionRegistry
+    claims: dict[int, bool] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------------------
@@ -160,6 +166,7 @@ def _normalise(text: str) -> str:
 _FOLD = str.maketrans("’‘“”\u2011\u2010", "''\"\"--")
 
 
+@functools.lru_cache(maxsize=65536)
 def _is_trigger_word(word: str) -> bool:
     return bool(lx.TRIGGER.fullmatch(word))
 
@@ -234,11 +241,16 @@ def _noun_control(masked: str, t: re.Match) -> bool:
 def _scan(doc: Document, factions: FactionRegistry) -> _Doc:
     text = doc.text
     norm = _normalise(text)
-    found = factions.find_all(norm)
-    chars = list(norm)
+    found = find_factions(factions, norm)
+    parts, pos = [], 0
     for s, e, _ in found:
-        chars[s:e] = lx.MASK * (e - s)
-    masked = "".join(chars)
+        parts += [norm[pos:s], lx.MASK * (e - s)]
+        pos = e
+    parts.append(norm[pos:])
+    masked = "".join(parts)
+    lower = masked.lower()
+    if len(lower) != len(masked):  # offsets must stay exact; such text takes the slower path
+        lower = None
     places = _place_mentions(masked)
     anaphora = []
     for m in lx.ANAPHORA.finditer(masked):
@@ -252,24 +264,30 @@ def _scan(doc: Document, factions: FactionRegistry) -> _Doc:
     allm = places + [a for a in anaphora if not any(s < a.end and a.start < e for s, e in taken)]
     allm.sort(key=lambda p: p.start)
     # "the territory it held in X" is a description; "X, which it seized" is a statement.
-    relatives = [(m.start(), m.end()) for m in lx.SKIPPABLE_RELATIVE.finditer(masked)
-                 if not masked[max(0, m.start() - 3) : m.start()].rstrip().endswith(",")]
+    relatives = [(m.start("rel"), m.end("rel")) for m in lx.SKIPPABLE_RELATIVE.finditer(masked)]
     spans = sorted([(s, e) for s, e in relatives] + [(p.start, p.end) for p in places])
     span_starts = [s for s, _ in spans]
     triggers = []
-    for t in lx.TRIGGER.finditer(masked):
+    found_triggers = lx.TRIGGER_LOWER.finditer(lower) if lower is not None else lx.TRIGGER.finditer(masked)
+    for t in found_triggers:
         k = bisect.bisect_right(span_starts, t.start()) - 1
         if k >= 0 and spans[k][0] <= t.start() and t.end() <= spans[k][1]:
             continue  # "the Ramouseh artillery academy", "the al-Tanf garrison": part of a name
         if not _noun_control(masked, t):
             triggers.append(t)
-    boundaries = [m.start() for m in lx.BOUNDARY.finditer(masked)]
+    boundaries = [m.start() for m in (lx.BOUNDARY_LOWER.finditer(lower) if lower is not None
+                                      else lx.BOUNDARY.finditer(masked))]
     dates = find_dates(norm, doc.date)
-    hints = []
-    for m in lx.CONTEXT_HINT.finditer(norm):
-        name = (m.group("name") or m.group("name2") or "").strip()
-        if name and name.lower() not in lx.STOP_FIRST and lx.MASK not in masked[m.start():m.end()]:
-            hints.append((m.start(), norm[m.start():m.end()].strip()))
+    hints: list[tuple[int, str]] = []
+    seen_hint = -1
+    for k in lx.HINT_KEY.finditer(lower if lower is not None else masked.lower()):
+        # The hint regex is costly; run it only around its keywords.
+        a = max(0, k.start() - 60, seen_hint)
+        for m in lx.CONTEXT_HINT.finditer(norm, a, k.end() + 40):
+            name = (m.group("name") or m.group("name2") or "").strip()
+            if m.start() >= seen_hint and name and name.lower() not in lx.STOP_FIRST and lx.MASK not in masked[m.start():m.end()]:
+                hints.append((m.start(), norm[m.start():m.end()].strip()))
+                seen_hint = m.end()
     return _Doc(doc, text, masked, found, allm, [p.start for p in allm], triggers, [t.start() for t in triggers],
                 boundaries, dates, [d.start for d in dates], hints, factions)
 
@@ -311,7 +329,7 @@ def _check_gap(d: _Doc, a: int, b: int, started: bool, action: str) -> tuple[boo
     if lx.BOUNDARY.search(gap):
         return False, []
     for m in lx.SKIPPABLE_RELATIVE.finditer(gap):
-        gap = gap[: m.start()] + " " * (m.end() - m.start()) + gap[m.end():]
+        gap = gap[: m.start("rel")] + " " * (m.end("rel") - m.start("rel")) + gap[m.end("rel"):]
     tokens = WORD_TOKEN.findall(gap)
     if len(tokens) > 28:
         return False, []
@@ -670,24 +688,34 @@ def _modality(d: _Doc, sent: Sentence, ts: int, te: int) -> tuple[str, bool]:
     cstart = _clause_start(d, sent, ts)
     pre = d.masked[max(cstart, ts - 90) : ts]
     near = d.masked[max(cstart, ts - 35) : ts]
-    sentence = d.masked[sent.start : sent.end]
     attempt = bool(lx.ATTEMPT_CUE.search(pre))
-    if lx.NEGATED_CUE.search(near) and not re.search(r"\bnot\s+only\b", near, re.IGNORECASE):
+    if lx.NEGATED_CUE.search(near) and not NOT_ONLY.search(near):
         return "negated", attempt
-    if re.search(r"\b(?:break|broke|broken|breaking|lift|lifted|lifting|lifts)\s+(?:the\s+|a\s+|its\s+)?(?:[\w-]+\s+)?$",
-                 near, re.IGNORECASE):
+    if SIEGE_ENDS.search(near):
         return "negated", attempt  # "breaking the siege of X": the siege ends
     if attempt:
         return "asserted" if not lx.EXPECTED_CUE.search(pre) else "expected", True
     if lx.EXPECTED_CUE.search(pre) or (lx.INFINITIVE_TO.search(pre) and not lx.FACTUAL_TO.search(pre)):
         return "expected", False
+    claimed = d.claims.get(sent.start)
+    if claimed is None:
+        claimed = d.claims[sent.start] = _is_claim(d.masked[sent.start : sent.end])
+    return ("claimed" if claimed else "asserted"), False
+
+
+def _is_claim(sentence: str) -> bool:
+    """Rumours, "reportedly", and statements a party to the fighting makes about itself."""
     if lx.CLAIMED_CUE.search(sentence):
-        return "claimed", False
-    for m in lx.ATTRIBUTION.finditer(sentence):
-        speaker = m.group("a") or m.group("b") or ""
+        return True
+    for m in lx.SPEECH_VERB.finditer(sentence):
+        speaker = re.split(r"[,;:.]", sentence[max(0, m.start() - 70) : m.start()])[-1]
         if lx.BELLIGERENT.search(speaker):
-            return "claimed", False  # "..., the Turkish defence ministry said": a party's claim
-    return "asserted", False
+            return True  # "..., the Turkish defence ministry said": a party's claim
+    for m in lx.ACCORDING_TO.finditer(sentence):
+        speaker = re.split(r"[,;:.]", sentence[m.end() : m.end() + 70])[0]
+        if lx.BELLIGERENT.search(speaker):
+            return True
+    return False
 
 
 def _date_for(d: _Doc, sent: Sentence, ts: int, te: int, action: str) -> tuple[dt.date, str]:
@@ -892,8 +920,10 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
             for it in items:
                 if not it.mention.anaphor:
                     it.mention.in_event = True
-                    if it.mention in memory:
-                        memory.remove(it.mention)
+                    for j in range(len(memory) - 1, max(-1, len(memory) - 41), -1):
+                        if memory[j] is it.mention:
+                            del memory[j]
+                            break
                     memory.append(it.mention)
         pm = _remember(d, pm, sent.start, memory)
         sent_out = _merge_advances(sent_out)

@@ -78,7 +78,7 @@ _ATTACK = [
     r"shell(?:ed|s|ing)|bomb(?:ed|s|ing)(?!\s+(?:maker|making|factory))|bombard(?:ed|s|ing|ment)|"
     r"target(?:ed|ing)|hit(?:s|ting)?(?!\s+(?:back|list))|attack(?:ed|s|ing)?|raid(?:ed|s|ing)?|"
     r"storm(?:ed|s|ing)?|assault(?:ed|s|ing)?|offensives?|clash(?:ed|es|ing)?|skirmish(?:ed|es)?|fighting|fought|"
-    r"suicide\s+(?:car\s+)?bomb(?:ing|er)?s?|car\s+bombs?|VBIEDs?|mortars?|rockets?|artillery(?:\s+fire)?|"
+    r"suicide\s+(?:car\s+)?bomb(?:ing|er)?s?|car\s+bombs?|vbieds?|mortars?|rockets?|artillery(?:\s+fire)?|"
     r"ambush(?:ed|es)?|fir(?:ed|es|ing)\s+(?:\w+\s+){0,2}?(?:missiles|rockets|shells|mortars)(?=\s+(?:at|on|into|towards?)\b)",
 ]
 
@@ -95,6 +95,10 @@ TRIGGER = re.compile(
     ) + r")(?![\w-])",
     re.IGNORECASE,
 )
+
+
+# The same, for lowercased text: sre matches literal alternatives ~2.5x faster without IGNORECASE.
+TRIGGER_LOWER = re.compile(TRIGGER.pattern)
 
 
 def trigger_action(m: re.Match) -> str:
@@ -147,11 +151,9 @@ CLAIMED_CUE = re.compile(
     re.IGNORECASE,
 )
 # Attribution: "X said", "according to X". A claim when X is a party to the fighting.
-ATTRIBUTION = re.compile(
-    r"(?:according\s+to|citing|told)\s+(?P<a>[^,.;]{0,60})|"
-    r"(?P<b>(?:[\w§'’-]+\s+){1,5}?)(?:said|says|reported|reports|claimed|claims|announced|announces|stated|added|confirmed)\b",
-    re.IGNORECASE,
-)
+SPEECH_VERB = re.compile(r"\b(?:said|says|reported|reports|claimed|claims|announced|announces|stated|added|confirmed)\b",
+                         re.IGNORECASE)
+ACCORDING_TO = re.compile(r"\b(?:according\s+to|citing|told)\s+", re.IGNORECASE)
 BELLIGERENT = re.compile(
     r"" + MASK + r"|\b(?:commanders?|ministry|minister|spokes(?:man|person|woman)|army|military|militants?|rebels?|"
     r"opposition|government|regime|state\s+media|state\s+television|sana|amaq|officials?|forces|fighters|group|"
@@ -317,12 +319,12 @@ BOUNDARY = re.compile(
     r"\bthat\b(?!\s+(?:it|they|he|she|the\s+group|" + MASK + r"+|\w+)\s+(?:had\s+)?(?:been\s+)?(?:controlling|controlled|held|holding|captured|seized|occupied))",
     re.IGNORECASE,
 )
+BOUNDARY_LOWER = re.compile(BOUNDARY.pattern)
 SKIPPABLE_RELATIVE = re.compile(
-    r"(?:" + "|".join(f"(?<={w}\\s)" for w in (
-        "territory", "territories", "area", "areas", "land", "lands", "part", "parts", "positions", "villages", "towns",
-        "zone", "zones", "districts", "neighbourhoods", "neighborhoods")) + r")(?:(?:that|which)\s+)?"
+    r"\b(?:territory|territories|area|areas|land|lands|part|parts|positions|villages|towns|zone|zones|districts|"
+    r"neighbourhoods|neighborhoods)\s(?P<rel>(?:(?:that|which)\s+)?"
     r"(?:it|they|he|she|the\s+group|" + MASK + r"+|\w+)\s+(?:had\s+|has\s+|have\s+|still\s+|once\s+|previously\s+)?(?:been\s+)?"
-    r"(?:controlling|controlled|held|holding|captured|seized|occupied)\s+", re.IGNORECASE)
+    r"(?:controlling|controlled|held|holding|captured|seized|occupied)\s+)", re.IGNORECASE)
 
 # Adjectives of control: "ISIS-held", "SDF-controlled", "regime-besieged".
 HELD = re.compile(
@@ -337,6 +339,7 @@ UNDER_CONTROL_AFTER = re.compile(
 )
 
 # Context hints: governorates, provinces, countryside names.
+HINT_KEY = re.compile(r"governorate|province|countryside|district|region|desert")
 CONTEXT_HINT = re.compile(
     r"(?:(?:north|south|east|west|northeast|northwest|southeast|southwest)(?:ern)?\s+|central\s+)?"
     r"(?P<name>[A-Z][\w'’]*(?:[- ](?:ez|az|al|el|ar|as|ad|ash)?-?[A-Z]?[\w'’]*){0,2})\s+"
