@@ -359,3 +359,12 @@ def test_a_feature_word_selects_the_site_or_the_village(gaz):
 def test_qualifiers_written_into_the_name_act_as_context(gaz, query, lat, lon):
     best = gaz.lookup(query)[0]
     assert distance_km(lon, lat, best.lon, best.lat) < 2, best
+
+
+@pytest.mark.parametrize("english, arabic", [
+    ("Big Fikha", "Fikha al-Kabira"),
+    ("Upper Baghuz", "Baghuz Fawqani"),
+    ("Western Kafr Jum", "Kafr Jum al-Gharbi"),
+])
+def test_english_adjectives_match_their_arabic_order(english, arabic):
+    assert skeleton(english) == skeleton(arabic)

@@ -295,7 +295,7 @@ class Gazetteer:
     # ----------------------------------------------------------------------------------------
     def governorate_of(self, text: str) -> str | None:
         """The governorate a hint names ("Deir ez-Zor governorate", "eastern Homs countryside")."""
-        norm = normalise(text)
+        norm = normalise(text, reorder=False)
         for word in ("governorate", "province", "countryside", "province of", "rural", "eastern", "western",
                      "northern", "southern", "north", "south", "east", "west", "northeastern", "northwestern",
                      "southeastern", "southwestern", "central", "desert", "badia"):
@@ -365,7 +365,7 @@ class Gazetteer:
         out: list[tuple] = []
         gov = self.governorate_of(text)
         govs = (gov,) if gov else ()
-        words = set(normalise(text).split())
+        words = set(normalise(text, reorder=False).split())
         direction = next((_DIRECTIONS[w] for w in words if w in _DIRECTIONS), None)
         rural = bool(words & {"countryside", "rural", "desert", "badia", "outskirts", "suburbs"})
         if gov and words & {"governorate", "province"} and not rural:

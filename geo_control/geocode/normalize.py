@@ -23,6 +23,16 @@ ARTICLES = frozenset(
     "al el il ul ad ed ar er as es ash esh at et az ez an en ath adh al- l".split()
 )
 
+#: English adjectives that humanitarian lists put before a name, and the Arabic word that
+#: GeoNames-style names put after it.
+ENGLISH_ADJECTIVES = {
+    "big": "kabir", "great": "kabir", "large": "kabir", "greater": "kabir",
+    "small": "saghir", "little": "saghir", "littler": "saghir", "lesser": "saghir",
+    "upper": "fawqani", "lower": "tahtani", "new": "jadid", "old": "qadim",
+    "northern": "shamali", "southern": "janubi", "eastern": "sharqi", "western": "gharbi",
+    "north": "shamali", "south": "janubi", "east": "sharqi", "west": "gharbi",
+}
+
 #: Feature words that say what kind of place follows or precedes a name. Maps a phrase to
 #: the feature family it hints at. Longest phrases first when matching.
 FEATURE_WORDS: dict[str, str] = {
@@ -119,7 +129,7 @@ def ascii_fold(text: str) -> str:
 
 
 @lru_cache(maxsize=200_000)
-def normalise(text: str) -> str:
+def normalise(text: str, reorder: bool = True) -> str:
     """ASCII, lower case, articles and leading 'the village of' dropped.
 
     >>> normalise("the village of al-Khamisiya")
@@ -131,6 +141,10 @@ def normalise(text: str) -> str:
     text = _LEADING.sub("", text)
     text = _THE.sub("", text)
     tokens = [t for t in text.split() if t not in ARTICLES]
+    # "Big Fikha" (HNAP) is "Fikha al-Kabira" (GeoNames): English adjectives in front become the
+    # Arabic ones after the name
+    if reorder and len(tokens) > 1 and tokens[0] in ENGLISH_ADJECTIVES:
+        tokens = tokens[1:] + [ENGLISH_ADJECTIVES[tokens[0]]]
     return " ".join(tokens)
 
 
