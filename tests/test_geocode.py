@@ -75,7 +75,7 @@ def test_normalise(text, expected):
 
 
 @pytest.mark.parametrize("text, name, hint", [
-    ("South Kashmah oil field", "south kashmah", "oilfield"),
+    ("South Kashmah oil field", "kashmah janubi", "oilfield"),
     ("Hmeimem Military Airbase", "hmeimem", "airbase"),
     ("Jubaliyah neighborhood", "jubaliyah", "district"),
     ("Hadalat IDP camp", "hadalat", "camp"),
