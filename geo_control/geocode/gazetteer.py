@@ -121,6 +121,9 @@ _LEADING_DIRECTION = re.compile(
 )
 
 
+_GLUED = re.compile(r"^(?:al|el)(?=[bcdfghjklmnpqrstvwxyz])")
+
+
 def _split_qualifiers(name: str) -> tuple[str, tuple[str, ...]]:
     """"Hajin (Deir ez-Zor)" / "Bahrah, Hama" -> the name and its qualifiers as context."""
     quals: list[str] = []
@@ -427,6 +430,15 @@ class Gazetteer:
             if _better(sim, alias_hint, best.get(i)):
                 best[i] = (sim, alias_hint)
         exact = bool(best)
+        if not exact:
+            # a glued article ("Alsukhnah", "Qasr Elbreij", "Bijan Elbab")
+            unglued = " ".join(_GLUED.sub("", t) if len(t) >= 5 else t for t in stripped.split())
+            if unglued != stripped:
+                ukey, uform = skeleton(unglued), folded(unglued)
+                for i, alias_form, alias_hint, kind in self.index.get(ukey, []):
+                    sim = 0.95 * (0.3 + 0.7 * fuzz.ratio(uform, alias_form) / 100.0 - (1.0 - _KIND_SIM[kind]))
+                    if _better(sim, alias_hint, best.get(i)):
+                        best[i] = (sim, alias_hint)
         for other in self.near_keys(key):
             for i, alias_form, alias_hint, kind in self.index[other]:
                 if kind < 0:
