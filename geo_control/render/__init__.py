@@ -63,7 +63,7 @@ def _render_one(index: int) -> tuple[str, np.ndarray]:
     st = ctx.steps[index]
     drawn = draw_step(ctx, index, settings, legend="step")
     path = maps_dir / f"{st.label}.png"
-    drawn.fig.savefig(path, dpi=drawn.fig.dpi, pil_kwargs={"compress_level": 6})
+    drawn.fig.savefig(path, dpi=drawn.fig.dpi, pil_kwargs={"compress_level": 4})
     frame = _downscale(drawn.fig, settings.gif_width_px).copy()
     (x0, y0, x1, y1), patch = _JOB["legend_patch"]
     if frame.shape[0] >= y1 and frame.shape[1] >= x1:

@@ -50,8 +50,16 @@ class Drawn:
 def step_rows(ctx: RenderContext, label: str) -> dict:
     """The rows of every dated layer that belong to step ``label``."""
 
+    from shapely.geometry import box
+
+    view = box(*ctx.extent)
+
     def sel(gdf):
-        return gdf[gdf["step"] == label] if len(gdf) and "step" in gdf else gdf.iloc[0:0]
+        if not len(gdf) or "step" not in gdf:
+            return gdf.iloc[0:0]
+        part = gdf[gdf["step"] == label]
+        # Only what lies in the view: the legend and the counts describe what the map shows.
+        return part[part.intersects(view)] if len(part) else part
 
     return {
         "control": sel(ctx.control), "frontlines": sel(ctx.frontlines), "advances": sel(ctx.advances),
@@ -276,17 +284,22 @@ def _draw_heat(ctx: RenderContext, ax, label: str) -> None:
     grid = ctx.heat.get(label)
     if grid is None or ctx.heat_max <= 0:
         return
-    from rasterio.transform import array_bounds
-
     floor = style.HEATMAP_FLOOR * ctx.heat_max
     if float(grid.max()) < floor:
         return
     # Nodata as zero and an opacity ramp from zero: the density fades out smoothly, no cell edges.
     data = np.where(grid < 0, 0.0, grid)
-    ny, nx = grid.shape
-    west, south, east, north = array_bounds(ny, nx, ctx.heat_transform)
-    ax.imshow(data, extent=(west, east, south, north), origin="upper", cmap=style.heatmap_cmap(),
-              vmin=0.0, vmax=ctx.heat_max, interpolation="bicubic", zorder=4)
+    # Draw only the window that holds density: resampling cost follows the drawn area.
+    rows = np.flatnonzero((data > 0.02 * floor).any(axis=1))
+    cols = np.flatnonzero((data > 0.02 * floor).any(axis=0))
+    r0, r1 = max(rows[0] - 2, 0), min(rows[-1] + 3, data.shape[0])
+    c0, c1 = max(cols[0] - 2, 0), min(cols[-1] + 3, data.shape[1])
+    window = data[r0:r1, c0:c1]
+    t = ctx.heat_transform
+    west, north = t.c + c0 * t.a, t.f + r0 * t.e
+    east, south = west + window.shape[1] * t.a, north + window.shape[0] * t.e
+    ax.imshow(window, extent=(west, east, south, north), origin="upper", cmap=style.heatmap_cmap(),
+              vmin=0.0, vmax=ctx.heat_max, interpolation="bilinear", zorder=4)
 
 
 def _draw_lines_and_arrows(ctx: RenderContext, ax, rows) -> None:
@@ -625,10 +638,10 @@ def _date_range(start: dt.date, end: dt.date) -> str:
 def week_note(rows) -> str:
     ev = rows["events"]
     if not len(ev):
-        return "No events reported this week."
+        return "No events reported in view this week."
     n_fight = int(ev["action"].isin(("attack", "contest")).sum())
     n_docs = ev["doc"].nunique() if "doc" in ev else 0
-    return (f"{len(ev)} events from {n_docs} report{'s' if n_docs != 1 else ''}, "
+    return (f"{len(ev)} events in view from {n_docs} report{'s' if n_docs != 1 else ''}, "
             f"{n_fight} clashes, strikes or contests")
 
 
