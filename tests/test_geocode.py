@@ -368,3 +368,9 @@ def test_qualifiers_written_into_the_name_act_as_context(gaz, query, lat, lon):
 ])
 def test_english_adjectives_match_their_arabic_order(english, arabic):
     assert skeleton(english) == skeleton(arabic)
+
+
+def test_a_road_named_in_the_sentence_places_villages_along_it(gaz):
+    st = statement("Khamisiya", "The army captured Khamisiya along the Raqqa-Deir ez-Zor highway.")
+    ev = locate([st], gaz)[0].iloc[0]
+    assert distance_km(39.587, 35.783, ev["lon"], ev["lat"]) < 2

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -55,6 +56,11 @@ class _Mentions:
         return list(best.values())
 
 
+_ROAD_NAME = r"[A-Z][\w'`’]*(?:[ -](?:(?:al|el|ez|ad|as|ash|ar|az|an)[ -])?[A-Z][\w'`’]*){0,2}"
+#: "the Raqqa-Deir ez-Zor highway", "the Hama-Rastan road", "the Hasakah - Deir ez-Zor road"
+_ROAD = re.compile(rf"\b{_ROAD_NAME}\s*[-–/]\s*{_ROAD_NAME}\s+(?:highway|road|motorway|route)\b")
+
+
 def _bearing_of(word: str) -> float | None:
     return BEARINGS.get(word.strip().lower())
 
@@ -71,6 +77,16 @@ class _Resolver:
         self.gaz = gaz
         self.doc = _Mentions(gaz.mentions(doc_text, limit=200)) if doc_text else _Mentions([])
         self._sentences: dict[str, _Mentions] = {}
+        self._roads: dict[str, list[tuple]] = {}
+
+    def roads(self, text: str) -> list[tuple]:
+        """Points along the roads a sentence names ("along the Raqqa-Deir ez-Zor highway")."""
+        if text not in self._roads:
+            points: list[tuple] = []
+            for m in _ROAD.finditer(text or ""):
+                points += [a for a in self.gaz._context_anchors(m.group(0))[1] if len(a) < 4 or not a[3]]
+            self._roads[text] = points
+        return self._roads[text]
 
     def sentence(self, text: str) -> _Mentions:
         if text not in self._sentences:
@@ -79,6 +95,7 @@ class _Resolver:
 
     def resolve(self, name: str, st: Statement, extra: Sequence[tuple] = ()) -> list[Candidate]:
         anchors = list(extra)
+        anchors += self.roads(st.sentence)
         anchors += self.sentence(st.sentence).anchors(1.0)
         anchors += self.doc.anchors(0.25)
         # the statement's hints are gathered across the document by the extractor; the
