@@ -248,9 +248,9 @@ def _scan(doc: Document, factions: FactionRegistry) -> _Doc:
         pos = e
     parts.append(norm[pos:])
     masked = "".join(parts)
-    lower = masked.lower()
-    if len(lower) != len(masked):  # offsets must stay exact; such text takes the slower path
-        lower = None
+    lowered = masked.lower()
+    # Offsets must stay exact: text whose lower case changes length takes the slower path.
+    lower: str | None = lowered if len(lowered) == len(masked) else None
     places = _place_mentions(masked)
     anaphora = []
     for m in lx.ANAPHORA.finditer(masked):
@@ -280,14 +280,14 @@ def _scan(doc: Document, factions: FactionRegistry) -> _Doc:
     dates = find_dates(norm, doc.date)
     hints: list[tuple[int, str]] = []
     seen_hint = -1
-    for k in lx.HINT_KEY.finditer(lower if lower is not None else masked.lower()):
+    for key in lx.HINT_KEY.finditer(lowered):
         # The hint regex is costly; run it only around its keywords.
-        a = max(0, k.start() - 60, seen_hint)
-        for m in lx.CONTEXT_HINT.finditer(norm, a, k.end() + 40):
-            name = (m.group("name") or m.group("name2") or "").strip()
-            if m.start() >= seen_hint and name and name.lower() not in lx.STOP_FIRST and lx.MASK not in masked[m.start():m.end()]:
-                hints.append((m.start(), norm[m.start():m.end()].strip()))
-                seen_hint = m.end()
+        a = max(0, key.start() - 60, seen_hint)
+        for h in lx.CONTEXT_HINT.finditer(norm, a, key.end() + 40):
+            name = (h.group("name") or h.group("name2") or "").strip()
+            if h.start() >= seen_hint and name and name.lower() not in lx.STOP_FIRST and lx.MASK not in masked[h.start():h.end()]:
+                hints.append((h.start(), norm[h.start():h.end()].strip()))
+                seen_hint = h.end()
     return _Doc(doc, text, masked, found, allm, [p.start for p in allm], triggers, [t.start() for t in triggers],
                 boundaries, dates, [d.start for d in dates], hints, factions)
 

@@ -28,7 +28,7 @@ def _one(doc: Document):
         return statements, None
     from geo_control.geocode import locate
 
-    events, _ = locate(statements, gazetteer, doc_text=doc.text)
+    events, _ = locate(statements, gazetteer, doc_text=doc.text)  # type: ignore[arg-type]
     return statements, events
 
 
