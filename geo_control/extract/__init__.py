@@ -98,6 +98,10 @@ NEW_THREAD = re.compile(r"\s*(?:meanwhile|elsewhere|separately|in\s+addition|add
 NOT_ONLY = re.compile(r"\bnot\s+only\b", re.IGNORECASE)
 SIEGE_ENDS = re.compile(r"\b(?:break|broke|broken|breaking|lift|lifted|lifting|lifts)\s+(?:the\s+|a\s+|its\s+)?(?:[\w-]+\s+)?$",
                         re.IGNORECASE)
+WITHDRAW_DESTINATION = re.compile(r"\b(?:to|towards?|into)\b", re.IGNORECASE)
+SPEAKER_BEFORE = re.compile("(" + lx.MASK + r"+)\s+(?:\w+\s+)?(?:said|say|says|claimed|claim|announced|reported|stated)\s+(?:that\s+)?$",
+                            re.IGNORECASE)
+DIR_ADJ_END = re.compile(r"\b(?:(?:north|south)(?:-?(?:east|west))?ern|eastern|western|central)\s*$", re.IGNORECASE)
 GENERIC_AFTER = re.compile(
     r"\s+(?:that|which|where)\b|\s+(?:in|of|near|around|outside|inside|(?:east|west|north|south)\s+of)\s+(?:the\s+)?"
     r"(?:(?:north|south|east|west)(?:ern)?\s+|central\s+)?(?:(?:part|parts|side|half|edge|outskirts)\s+of\s+)?(?:the\s+)?"
@@ -344,10 +348,12 @@ def _check_gap(d: _Doc, a: int, b: int, started: bool, action: str) -> tuple[boo
         if not unknown:
             continue
         if last:
-            if action in LOOSE_ACTIONS and len(unknown) <= 5 and lx.LOCATIVE_END.search(gap):
+            # "in southern Idlib": the direction word belongs to the place.
+            seg_core = DIR_ADJ_END.sub(" ", seg)
+            if action in LOOSE_ACTIONS and len(unknown) <= 5 and lx.LOCATIVE_END.search(DIR_ADJ_END.sub(" ", gap)):
                 continue
-            loc = lx.LOCATIVE_END.search(seg)
-            if loc and len(unknown) <= 3 and lx.FEATURE_HEAD.search(seg[: loc.start()].rstrip()):
+            loc = lx.LOCATIVE_END.search(seg_core)
+            if loc and len(unknown) <= 3 and lx.FEATURE_HEAD.search(seg_core[: loc.start()].rstrip()):
                 continue  # "the army's vehicle base in Harasta", "the NDZ headquarters in Darat Izza"
             return False, []
         if first and not started:
@@ -433,6 +439,11 @@ def _parse_object(d: _Doc, a: int, b: int, action: str, memory: list[Mention],
         if action == "advance" and re.search(r"\balong\s+(?:the\s+)?$", gap, re.IGNORECASE):
             pos = c.end  # "advanced along the Euphrates": the route, not a place reached
             continue
+        if c.there and items and c.name.lower().startswith("its"):
+            pos = c.end  # "Khan Shaykhun and its countryside": the place already listed
+            continue
+        if action == "withdraw" and WITHDRAW_DESTINATION.search(d.masked[a:c.start]):
+            break  # "pulled back to positions north of the town": where they went, not what they left
         if c.there and action == "withdraw" and re.match(r"\s+from\b", d.masked[c.end : c.end + 6]):
             pos = c.end  # "pulled back there from Afrin": "there" is where they went
             continue
@@ -645,6 +656,13 @@ def _find_actor(d: _Doc, sent: Sentence, ts: int, te: int, obj_end: int, subject
         if e <= ts and _subject_role(d, s, e, sent.start, ts):
             subject = i
             break
+    if pron:
+        base = max(cstart, ts - 60)
+        said = SPEAKER_BEFORE.search(d.masked[max(sent.start, base + pron.start() - 60) : base + pron.start()])
+        if said:
+            i = by_start.get(max(sent.start, base + pron.start() - 60) + said.start(1))
+            if i is not None:
+                return _actor_at(d, i, sent)  # "Rebels said they had pulled back": the speakers
     if pron and carry is not None and (subject is None or f[subject][1] < max(cstart, ts - 60) + pron.start()):
         return carry
     if subject is not None:
@@ -815,6 +833,7 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
         sent_out: list[Statement] = []
         title = _title_case(doc.text[sent.start:sent.end])
         sent_actor: Actor | None = None
+        sent_date: tuple[dt.date, str] | None = None
         for k, m in enumerate(triggers):
             ts, te = m.start(), m.end()
             pm = _remember(d, pm, ts, memory)
@@ -889,11 +908,15 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                               d.masked[max(sent.start, ts - 30) : ts], re.IGNORECASE) or title):
                 act = "advance"  # "are clearing", a headline's "Clearing": ongoing, not done
             date, precision = _date_for(d, sent, ts, te, act)
-            if precision == "doc" and para_date is not None and PAST_TRIGGER.search(m.group(0)) \
+            if precision == "doc" and sent_date is not None:
+                date, precision = sent_date  # "advanced on Thursday, seizing A and B": the same day
+            elif precision == "doc" and para_date is not None and PAST_TRIGGER.search(m.group(0)) \
                     and not NEW_THREAD.match(d.masked, sent.start):
                 date, precision = para_date  # "... on Friday. The militants retook ...": the same day
             elif precision == "day":
                 para_date = (date, precision)
+            if precision != "doc":
+                sent_date = (date, precision)
             for faction in fids:
                 for it in items:
                     for name in it.names:

@@ -38,8 +38,8 @@ _ADVANCE = [
     r"advanc(?:ed|es|ing|e)|push(?:ed|es|ing)?(?!\s+back)|progress(?:ed|es|ing)?|"
     r"mov(?:ed|es|ing|e)(?=\s+(?:closer|towards?|into|deeper|further|on)\b)|"
     r"reach(?:ed|es|ing)?|approach(?:ed|es|ing)|clos(?:ed|ing|es?)\s+in\s+on|inch(?:ed|ing|es)?\s+(?:closer\s+)?towards?|"
-    r"march(?:ed|es|ing)?(?=\s+(?:on\b|towards?))|enter(?:ed|s|ing)?|made\s+(?:significant\s+|new\s+|further\s+|major\s+|rapid\s+)?(?:advances|progress|gains)|"
-    r"mak(?:es|ing|e)\s+(?:significant\s+|new\s+|further\s+|major\s+|rapid\s+)?(?:advances|progress|gains)|"
+    r"march(?:ed|es|ing)?(?=\s+(?:on\b|towards?))|enter(?:ed|s|ing)?|made\s+(?:[a-z]+\s+){0,2}?(?:advances|progress|gains)|"
+    r"mak(?:es|ing|e)\s+(?:[a-z]+\s+){0,2}?(?:advances|progress|gains)|"
     r"breach(?:ed|es|ing)?|penetrat(?:ed|es|ing|e)|infiltrat(?:ed|es|ing|e)|re-?enter(?:ed|s|ing)?|"
     r"press(?:ed|es|ing)?\s+(?:on|ahead|forward|deeper|further)|"
     r"(?:continu(?:ed|es|ing|e)|head(?:ed|ing|s)?|mov(?:ed|es|ing|e)|swept|sweep(?:s|ing)?|drove|driving|edg(?:ed|es|ing|e)|"
@@ -54,6 +54,8 @@ _HOLD = [
     r"hold(?:s|ing)?(?!\s+(?:talks|a\s+meeting|meetings|elections|negotiations|back))|held(?!\s+(?:talks|a\s+meeting|meetings|elections|negotiations))|"
     r"control(?:s|led|ling)?(?!\s+(?:of|over|room|centre|center))|retain(?:ed|s|ing)?|keep(?:s|ing)?\s+control\s+of|kept\s+control\s+of|"
     r"dominat(?:ed|es|ing|e)|occup(?:ied|ies|y|ying)|defend(?:ed|s|ing)?|entrenched\s+in|maintain(?:ed|s|ing)?|"
+    r"(?:established|establishing|set\s+up|sets\s+up|setting\s+up|erected|built|opened)\s+(?:a\s+|an\s+|two\s+|three\s+|several\s+)?"
+    r"(?:new\s+)?(?:observation\s+(?:post|point)|outpost|checkpoint|military\s+base|base|position|headquarters)s?|"
     r"garrison(?:ed|s)?|man(?:s|ned|ning)(?=\s+(?:the\s+)?(?:checkpoints?|positions|frontlines?))",
 ]
 _SIEGE = [
@@ -296,7 +298,7 @@ areas adjacent remaining surrounding nearby various dozens entrance entrances ju
 """.split())
 # Gap words allowed only for attack/contest (which target installations inside places) and
 # lowercase heads of list items: never break a list.
-LOCATIVE_END = re.compile(r"\b(?:in|near|at|around|outside|inside|on|across|along|of|targeting|between|east\s+of|west\s+of|"
+LOCATIVE_END = re.compile(r"\b(?:in|near|at|around|outside|inside|on|across|along|of|targeting|between|against|east\s+of|west\s+of|"
                           r"north\s+of|south\s+of)\s+(?:the\s+)?$", re.IGNORECASE)
 FEATURE_HEAD = re.compile(r"\b(?:" + FEATURE_WORDS + r"|park|compound|building|buildings|facility|facilities|"
                           r"positions|market|square|institute|college|street|hospital|headquarters|hq|garrison|zone|"
@@ -342,7 +344,7 @@ UNDER_CONTROL_AFTER = re.compile(
 HINT_KEY = re.compile(r"governorate|province|countryside|district|region|desert")
 CONTEXT_HINT = re.compile(
     r"(?:(?:north|south|east|west|northeast|northwest|southeast|southwest)(?:ern)?\s+|central\s+)?"
-    r"(?P<name>[A-Z][\w'’]*(?:[- ](?:ez|az|al|el|ar|as|ad|ash)?-?[A-Z]?[\w'’]*){0,2})\s+"
+    r"(?P<name>[A-Z][\w'’]*(?:[- ](?:(?:ez|az|al|el|ar|as|ad|ash)-)?[A-Z][\w'’]*){0,2})\s+"
     r"(?P<kind>[Gg]overnorate|[Pp]rovince|countryside|[Dd]istrict|[Rr]egion|desert|[Cc]ountryside)\b|"
     r"(?:[Gg]overnorate|[Pp]rovince)\s+of\s+(?P<name2>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)",
 )
