@@ -374,3 +374,19 @@ def test_a_road_named_in_the_sentence_places_villages_along_it(gaz):
     st = statement("Khamisiya", "The army captured Khamisiya along the Raqqa-Deir ez-Zor highway.")
     ev = locate([st], gaz)[0].iloc[0]
     assert distance_km(39.587, 35.783, ev["lon"], ev["lat"]) < 2
+
+
+@pytest.mark.parametrize("query, feature", [
+    ("Deir ez-Zor governorate", "region"),
+    ("Raqqa province", "region"),
+    ("Abu Kamal district", "county"),
+    ("Deir ez-Zor airport", "airbase"),
+    ("Deir ez-Zor", "city"),
+])
+def test_feature_words_choose_the_kind_of_place(gaz, query, feature):
+    assert gaz.lookup(query)[0].feature == feature
+
+
+def test_a_governorate_mention_is_precision_3(gaz):
+    ev = locate([statement("Deir ez-Zor governorate")], gaz)[0].iloc[0]
+    assert ev["precision"] == 3 and ev["uncertainty_km"] >= 30

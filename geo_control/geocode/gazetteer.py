@@ -67,6 +67,9 @@ AREA_FEATURES = ("region", "county", "countryside", "area")
 #: Features that are sites rather than settlements: a bare name ("Tabqa") prefers the settlement.
 SITE_FEATURES = ("oilfield", "station", "airbase", "crossing", "camp", "dam", "bridge", "industrial", "military")
 _LOCALITY_HINTS = ("locality", "")
+#: Features a hint also fits: "Abu Kamal district" may be the county, "Deir ez-Zor countryside"
+#: the governorate.
+_HINT_ALSO = {"district": ("county",), "countryside": ("region", "county", "area"), "region": ("area",)}
 #: Weight of a place's prior (size, rank, curated) against name similarity (0.7) and context.
 PRIOR_WEIGHT = 0.3
 _DIRECTIONS = {
@@ -544,12 +547,11 @@ class Gazetteer:
         for k, (i, _s, alias_hint) in enumerate(raw):
             feature = self.places[i].feature
             if hint and hint not in _LOCALITY_HINTS:
-                if feature == hint or alias_hint == hint:
+                # the query says what kind of place it is ("... airbase", "... governorate")
+                if feature == hint or alias_hint == hint or feature in _HINT_ALSO.get(hint, ()):
                     feat_adj[k] += 0.15
-                elif feature in SITE_FEATURES or hint == "district" and feature in ("locality", "town", "city"):
-                    feat_adj[k] -= 0.05
                 else:
-                    feat_adj[k] -= 0.1
+                    feat_adj[k] -= 0.15
             elif hint in ("locality",) and feature in SITE_FEATURES:
                 # "Tiyas village" is the village, not Tiyas airbase
                 feat_adj[k] -= 0.25
