@@ -102,6 +102,10 @@ WITHDRAW_DESTINATION = re.compile(r"\b(?:to|towards?|into)\b", re.IGNORECASE)
 SPEAKER_BEFORE = re.compile("(" + lx.MASK + r"+)\s+(?:\w+\s+)?(?:said|say|says|claimed|claim|announced|reported|stated)\s+(?:that\s+)?$",
                             re.IGNORECASE)
 DIR_ADJ_END = re.compile(r"\b(?:(?:north|south)(?:-?(?:east|west))?ern|eastern|western|central)\s*$", re.IGNORECASE)
+REPELLED_BEFORE = re.compile(
+    r"\b(?:repelled|repulsed|repel|repels|repulse|thwarted|foiled|fended\s+off|fought\s+off|beat\s+back|beaten\s+back)\s+"
+    r"(?:an?\s+|the\s+|several\s+|two\s+|three\s+|multiple\s+|repeated\s+)?(?:" + lx.MASK + r"+\s+)?(?:[\w-]+\s+)?$",
+    re.IGNORECASE)
 GENERIC_AFTER = re.compile(
     r"\s+(?:that|which|where)\b|\s+(?:in|of|near|around|outside|inside|(?:east|west|north|south)\s+of)\s+(?:the\s+)?"
     r"(?:(?:north|south|east|west)(?:ern)?\s+|central\s+)?(?:(?:part|parts|side|half|edge|outskirts)\s+of\s+)?(?:the\s+)?"
@@ -208,6 +212,8 @@ def _place_mentions(masked: str) -> list[Mention]:
             feature = m.group("feature").strip() if is_last else ""
             if name.endswith(("'s", "'")):
                 continue  # a possessive is a person or an organisation, not a target
+            if run[0].group().lower() in ("operation", "operations", "op"):
+                continue  # "Operation Roundup", "Operation Peace Spring": a campaign, not a place
             if name.lower() in lx.NOT_PLACE or lx.NATIONALITY.match(name) and not feature:
                 continue
             kind = ""
@@ -632,6 +638,11 @@ def _find_actor(d: _Doc, sent: Sentence, ts: int, te: int, obj_end: int, subject
             i = by_start.get(pos + m.start(1))
             if i is not None:
                 return _actor_at(d, i, sent)
+    if action == "attack" and REPELLED_BEFORE.search(d.masked[max(sent.start, ts - 60) : ts]):
+        # "QSD fighters repelled a Daesh attack": the attacker is the modifier, or nobody named.
+        mod = re.search("(" + lx.MASK + r"+)(?:'s)?\s+(?:[a-z-]+\s+)?$", d.masked[max(sent.start, ts - 50) : ts])
+        i = by_start.get(max(sent.start, ts - 50) + mod.start(1)) if mod else None
+        return _actor_at(d, i, sent) if i is not None else ("", ["unknown"])
     # A modifier of the trigger noun: "a Daesh attack", "a Turkish drone strike", "an ISIS advance".
     mod = re.search("(" + lx.MASK + r"+)(?:'s)?\s+(?:[a-z-]+\s+)?$", d.masked[max(sent.start, ts - 50) : ts])
     if mod and not subject_is_place:

@@ -41,6 +41,7 @@ _ADVANCE = [
     r"march(?:ed|es|ing)?(?=\s+(?:on\b|towards?))|enter(?:ed|s|ing)?|made\s+(?:[a-z]+\s+){0,2}?(?:advances|progress|gains)|"
     r"mak(?:es|ing|e)\s+(?:[a-z]+\s+){0,2}?(?:advances|progress|gains)|"
     r"breach(?:ed|es|ing)?|penetrat(?:ed|es|ing|e)|infiltrat(?:ed|es|ing|e)|re-?enter(?:ed|s|ing)?|"
+    r"(?:re)?deploy(?:ed|s|ing)?(?=\s+(?:\w+\s+)?(?:in|into|to|near|around)\b)|"
     r"press(?:ed|es|ing)?\s+(?:on|ahead|forward|deeper|further)|"
     r"(?:continu(?:ed|es|ing|e)|head(?:ed|ing|s)?|mov(?:ed|es|ing|e)|swept|sweep(?:s|ing)?|drove|driving|edg(?:ed|es|ing|e)|"
     r"inch(?:ed|es|ing)?)(?:\s+(?:(?:north|south|east|west)(?:-?(?:east|west))?(?:wards?)?|closer|further|deeper))?"
@@ -294,7 +295,8 @@ formerly once still now again finally successfully quickly rapidly gradually rep
 yesterday ground grip grasp hold full complete total effective large-scale further strategic long-held
 frontier frontiers flank flanks crossing crossings stretch stretches swathes swathe reaches tracts tract part
 than old centre center heart middle its their road roads route routes supply lines linking connecting leading
-areas adjacent remaining surrounding nearby various dozens entrance entrances junctions
+areas adjacent remaining surrounding nearby various dozens entrance entrances junctions including such namely
+notably especially
 """.split())
 # Gap words allowed only for attack/contest (which target installations inside places) and
 # lowercase heads of list items: never break a list.
@@ -317,7 +319,7 @@ BOUNDARY = re.compile(
     r"(?:after|before)(?!\s+(?:dawn|noon|midday|midnight|sunrise|sunset|daybreak|nightfall|the\s+end))|since|until|"
     r"bringing|vowing|adding|saying)\b|"
     r",\s+(?:the\s+|a\s+|an\s+)?(?:[\w§'’-]+\s+){0,4}?(?:said|says|reported|reports|told|claimed|claims|announced|added|stated|confirmed|denied)\b|"
-    r",\s+(?=[a-z]+ing\b)|"
+    r",\s+(?=(?!including\b|during\b|notably\b)[a-z]+ing\b)|"
     r"\bthat\b(?!\s+(?:it|they|he|she|the\s+group|" + MASK + r"+|\w+)\s+(?:had\s+)?(?:been\s+)?(?:controlling|controlled|held|holding|captured|seized|occupied))",
     re.IGNORECASE,
 )
