@@ -390,3 +390,10 @@ def test_feature_words_choose_the_kind_of_place(gaz, query, feature):
 def test_a_governorate_mention_is_precision_3(gaz):
     ev = locate([statement("Deir ez-Zor governorate")], gaz)[0].iloc[0]
     assert ev["precision"] == 3 and ev["uncertainty_km"] >= 30
+
+
+@pytest.mark.parametrize("phrase", ["central park area", "the school of law and education area", "the old city"])
+def test_common_nouns_of_a_town_match_no_place(gaz, phrase):
+    assert gaz.lookup(phrase) == []
+    _, unresolved = locate([statement(phrase)], gaz)
+    assert unresolved.iloc[0]["reason"] == "no gazetteer name matches"

@@ -40,7 +40,7 @@ from geo_control.geocode.normalize import (
     skeleton,
     split_feature,
 )
-from geo_control.geocode.stopwords import STOPWORDS
+from geo_control.geocode.stopwords import GENERIC, STOPWORDS
 
 log = logging.getLogger(__name__)
 
@@ -503,13 +503,17 @@ class Gazetteer:
         """
         name, qualifiers = _split_qualifiers(name)
         context = (*qualifiers, *context)
+        words = normalise(name, reorder=False).split()
+        if words and not any(w not in GENERIC and w not in FEATURE_WORDS for w in words):
+            return []
         form, hint, raw, _exact = self._raw(name)
         if not raw or max(s for _, s, _ in raw) < 0.85:
             # "eastern Deir ez-Zor", "northern Hama": the place the direction qualifies
             bare = _LEADING_DIRECTION.sub("", name)
             if bare != name and bare.strip():
                 alt = self._raw(bare)
-                if alt[2] and (not raw or max(s for _, s, _ in alt[2]) > max(s for _, s, _ in raw)):
+                best_alt = max((s for _, s, _ in alt[2]), default=0.0)
+                if best_alt >= 0.9 and (not raw or best_alt > max(s for _, s, _ in raw)):
                     name, (_form, hint, raw, _exact) = bare, alt
         if not raw:
             return []

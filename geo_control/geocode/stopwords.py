@@ -44,3 +44,15 @@ highway road route bridge dam river valley mountain mountains hill hills plain d
 town village villages district districts neighbourhood neighborhood area areas region governorate province
 border crossing camp base airbase airport field fields station pocket frontline frontlines front
 """.split())
+
+#: Common nouns of places inside towns: a mention made only of these ("the central park area",
+#: "the school of law") names no gazetteer place, however close "park" is to Barak.
+GENERIC = frozenset("""
+park garden gardens school schools law education faculty college university hospital clinic square
+market souk factory factories plant mill silo silos stadium mosque church building buildings tower
+towers roundabout junction intersection crossroads checkpoint headquarters hq palace court prison
+cemetery graveyard station port harbour harbor farm farms orchard orchards quarry warehouse
+warehouses depot barracks academy institute company office offices hotel club house houses street
+streets avenue center centre central main old new grand big small great upper lower of the and
+area areas zone zones sector sectors part parts side outskirts edge edges
+""".split())
