@@ -397,3 +397,8 @@ def test_common_nouns_of_a_town_match_no_place(gaz, phrase):
     assert gaz.lookup(phrase) == []
     _, unresolved = locate([statement(phrase)], gaz)
     assert unresolved.iloc[0]["reason"] == "no gazetteer name matches"
+
+
+def test_a_site_missing_from_the_gazetteer_falls_back_to_its_town(gaz):
+    ev = locate([statement("Hama Central Prison")], gaz)[0].iloc[0]
+    assert ev["precision"] == 2 and distance_km(36.758, 35.132, ev["lon"], ev["lat"]) < 2

@@ -159,6 +159,19 @@ RIVERS = frozenset(("euphrates", "furat", "firat", "khabur", "khabour", "orontes
                     "tigris", "dijla", "sajur", "queiq", "yarmouk river"))
 
 
+def _without_generic(name: str) -> str:
+    """The name without the common nouns of a site in it ("Hama Central Prison" -> "hama")."""
+    from geo_control.geocode.normalize import FEATURE_WORDS, normalise
+    from geo_control.geocode.stopwords import GENERIC
+
+    extra = {"prison", "hospital", "stadium", "university", "airport", "bridge", "dam", "military",
+             "national", "central", "general", "city", "town", "village", "district", "neighbourhood",
+             "neighborhood", "square", "roundabout", "factory", "silos", "base"}
+    words = normalise(name, reorder=False).split()
+    kept = [w for w in words if w not in GENERIC and w not in extra and w not in FEATURE_WORDS]
+    return " ".join(kept)
+
+
 def _same(a: str, b: str) -> bool:
     from geo_control.geocode.normalize import normalise, skeleton
 
@@ -203,6 +216,15 @@ def _place_statement(st: Statement, res: _Resolver) -> tuple[dict | None, dict |
 
     if place:
         cands = res.resolve(place, st, extra=anchor_pts)
+        inside = False
+        if not cands or cands[0].score < MIN_SCORE:
+            # "Hama Central Prison", "the Raqqa stadium": a site the gazetteer lacks inside a
+            # place it has; placed at the place, derived (precision 2)
+            head = _without_generic(place)
+            if head and head != normalise(place, reorder=False):
+                inner = res.resolve(head, st, extra=anchor_pts)
+                if inner and inner[0].score >= MIN_SCORE:
+                    cands, inside = inner, True
         if not cands:
             return None, _unresolved(st, "no gazetteer name matches", gaz.suggest(place))
         best = cands[0]
@@ -210,6 +232,8 @@ def _place_statement(st: Statement, res: _Resolver) -> tuple[dict | None, dict |
             return None, _unresolved(st, f"best match scores {best.score:.2f} < {MIN_SCORE}", cands)
         lat, lon, unc = best.lat, best.lon, best.uncertainty_km
         precision = 3 if best.feature in AREA_FEATURES else 1
+        if inside:
+            precision, unc = max(precision, 2), unc + 1.0
         conf = st.confidence
         # a close second that lies far away: the choice is a guess; say so in the confidence
         if len(cands) > 1 and cands[1].score > best.score - 0.02 and \
