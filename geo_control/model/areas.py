@@ -102,17 +102,20 @@ def baseline_cells(polys_by_label: dict[tuple[str, str], Any], cells: Cells) -> 
     return Baseline(sources, cell_src, special)
 
 
+_EMPTY = shapely.Polygon()
+
+
 def _polygonal(geom):
     if geom is None or geom.is_empty:
-        return shapely.Polygon()
+        return _EMPTY
     if geom.geom_type in ("Polygon", "MultiPolygon"):
         return geom
     polys = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and p.area > 0]
-    return shapely.union_all(polys) if polys else shapely.Polygon()
+    return shapely.union_all(polys) if polys else _EMPTY
 
 
 class Painter:
-    """Paints every step of a timeline onto the cells, caching what does not change."""
+    """Paints every step of a timeline onto the cells, caching split cells."""
 
     def __init__(self, cells: Cells, timeline: Timeline, settings, baseline: Baseline | None = None):
         self.cells = cells
@@ -125,23 +128,9 @@ class Painter:
         lat = np.array([timeline.sites[k].lat for k in keys], float)
         x, y = project(lon, lat, cells.crs)
         self.xy = {k: (float(a), float(b)) for k, a, b in zip(keys, x, y, strict=True)}
-        own = cells.cell_of(x, y)
-        self.own = {k: int(c) for k, c in zip(keys, own, strict=True)}
-        self._frag: dict[int, dict[int, Any]] = {}
+        self.own = {k: timeline.sites[k].cell for k in keys}
         self._split_cache: dict[tuple, list] = {}
 
-    # -- corridors -------------------------------------------------------------------------
-    def corridor_fragments(self, i: int) -> dict[int, Any]:
-        """A corridor cut to the cells it crosses (cell -> piece), computed once."""
-        if i not in self._frag:
-            geom = self.tl.corridors[i].geometry
-            cand = np.sort(self.cells.tree.query(geom, predicate="intersects"))
-            pieces = shapely.intersection(self.cells.geoms[cand], geom, grid_size=GRID)
-            self._frag[i] = {int(c): _polygonal(p) for c, p in zip(cand, pieces, strict=True)
-                             if not _polygonal(p).is_empty and _polygonal(p).area > 1.0}
-        return self._frag[i]
-
-    # -- one step --------------------------------------------------------------------------
     def paint(self, t: int, day: dt.date) -> Painting:
         """The painting of step ``t``, with confidences evaluated on ``day``."""
         cells = self.cells
@@ -149,15 +138,17 @@ class Painter:
         n = len(cells.geoms)
         sources: list[Source] = []
         cell_src = np.full(n, NONE, dtype=np.int64)
+        # Date (ordinal) of the evidence painting each cell: newer corridors win over older ground.
+        cell_date = np.full(n, -1, dtype=np.int64)
         special: dict[int, list[tuple[Any, int]]] = {}
         if self.baseline is not None:
             sources.extend(self.baseline.sources)
             cell_src[:] = self.baseline.cell_src
             special.update({c: list(p) for c, p in self.baseline.special.items()})
         keys = list(state)
-        # Sources of each site: the whole place, then its parts in date order.
         site_src: dict[str, tuple[int | None, list[tuple[float, int]]]] = {}
-        for key in keys:
+        site_date = np.zeros(len(keys), dtype=np.int64)
+        for i, key in enumerate(keys):
             whole, parts = state[key]
             w = None
             if whole is not None:
@@ -168,6 +159,8 @@ class Painter:
                 plist.append((bearing, len(sources)))
                 sources.append(self._source(ev, key, day))
             site_src[key] = (w, plist)
+            site_date[i] = max(sources[j].date.toordinal() for j in ([w] if w is not None else []) +
+                               [j for _, j in plist])
         if keys:
             pts = np.array([self.xy[k] for k in keys])
             tree = cKDTree(pts)
@@ -186,6 +179,7 @@ class Painter:
             plain = np.zeros(n, dtype=bool)
             plain[hit] = ~has_parts[assigned[hit]]
             cell_src[plain] = whole_src[assigned[plain]]
+            cell_date[hit] = site_date[assigned[hit]]
             if special:
                 for c in np.flatnonzero(hit).tolist():
                     special.pop(c, None)
@@ -199,27 +193,28 @@ class Painter:
                     continue
                 special.pop(c, None)
                 cell_src[c] = NONE
+                cell_date[c] = int(site_date[members].max())
                 special[c] = self._split_sites(c, [keys[i] for i in members], site_src)
-        # Erasing sources (holder unknown) hide the baseline but paint nothing.
-        erase = {i for i, s in enumerate(sources) if s.label is None}
-        if erase:
-            cell_src[np.isin(cell_src, list(erase))] = NONE
-            for c in list(special):
-                special[c] = [(g, s) for g, s in special[c] if s not in erase]
         for i in self.tl.active_corridors[t]:
             cor = self.tl.corridors[i]
+            when = cor.date.toordinal()
+            claim = cor.cells[cell_date[cor.cells] < when]
+            if not len(claim):
+                continue
             src = len(sources)
             sources.append(Source((cor.faction, "held"), cor.date, cor.confidence * self._decay(cor.date, day),
                                   (cor.event_id,), cor.sentences, kind="corridor", key=cor.event_id))
-            for c, frag in self.corridor_fragments(i).items():
-                if c in special:
-                    pieces = special[c]
-                elif cell_src[c] != NONE:
-                    pieces = [(cells.geoms[c], int(cell_src[c]))]
-                else:
-                    pieces = []
-                special[c] = self._overpaint(pieces, frag, src, sources)
-                cell_src[c] = NONE
+            cell_src[claim] = src
+            cell_date[claim] = when
+            for c in claim.tolist():
+                special.pop(c, None)
+        # Erasing sources (holder unknown) hide the baseline but paint nothing.
+        erase = [i for i, s in enumerate(sources) if s.label is None]
+        if erase:
+            cell_src[np.isin(cell_src, erase)] = NONE
+            gone = set(erase)
+            for c in list(special):
+                special[c] = [(g, s) for g, s in special[c] if s not in gone]
         for c in list(special):
             pieces = [(g, s) for g, s in special[c] if not g.is_empty and g.area > 1.0]
             if not pieces:
@@ -239,44 +234,27 @@ class Painter:
         return Source(ev.label, ev.date, ev.at(day, self.half_life), ev.event_ids, ev.sentences, ev.sides,
                       ev.besieger, "place", key)
 
-    def _overpaint(self, pieces, frag, src: int, sources: list[Source]):
-        """A corridor over a cell's pieces: it wins over older evidence, loses to newer."""
-        date = sources[src].date
-        label = sources[src].label
-        out, kept = [], []
-        for geom, s in pieces:
-            if sources[s].date < date and sources[s].label != label:
-                rest = _polygonal(shapely.difference(geom, frag, grid_size=GRID))
-                if not rest.is_empty:
-                    out.append((rest, s))
-            else:
-                out.append((geom, s))
-                kept.append(geom)
-        mine = frag if not kept else _polygonal(shapely.difference(frag, shapely.union_all(kept, grid_size=GRID),
-                                                                   grid_size=GRID))
-        if not mine.is_empty:
-            out.append((mine, src))
-        return out
-
     def _split_parts(self, c: int, geom, key: str, whole: int | None, plist):
         """A place's ground split by the parts statements name (south half to one side...)."""
-        x, y = self.xy[key]
         cache_key = ("parts", c, key, tuple(b for b, _ in plist))
         if cache_key not in self._split_cache:
-            pieces = []
-            rest = geom
-            for bearing, _ in plist:
-                half = _half_plane(x, y, bearing, geom)
-                part = _polygonal(shapely.intersection(rest, half, grid_size=GRID))
-                rest = _polygonal(shapely.difference(rest, half, grid_size=GRID))
-                pieces.append(part)
-            # Later parts override earlier ones where they overlap (north half then north-east).
-            self._split_cache[cache_key] = [rest, *pieces]
+            self._split_cache[cache_key] = self._halves(geom, key, [b for b, _ in plist])
         rest, *pieces = self._split_cache[cache_key]
         out = [(p, s) for p, (_, s) in zip(pieces, plist, strict=True)]
         if whole is not None:
             out.append((rest, whole))
         return out
+
+    def _halves(self, geom, key: str, bearings: list[float]) -> list:
+        """[rest, part1, part2...]: later parts override earlier ones where they overlap."""
+        x, y = self.xy[key]
+        rest, pieces = geom, []
+        for bearing in bearings:
+            half = _half_plane(x, y, bearing, geom)
+            pieces = [_polygonal(shapely.difference(p, half, grid_size=GRID)) for p in pieces]
+            pieces.append(_polygonal(shapely.intersection(geom, half, grid_size=GRID)))
+            rest = _polygonal(shapely.difference(rest, half, grid_size=GRID))
+        return [rest, *pieces]
 
     def _split_sites(self, c: int, members: list[str], site_src):
         """A cell holding several places: each gets its own Voronoi piece of it."""
@@ -284,7 +262,10 @@ class Painter:
         cache_key = ("sites", c, tuple(members))
         if cache_key not in self._split_cache:
             pts = shapely.multipoints([self.xy[k] for k in members])
-            vor = shapely.get_parts(shapely.voronoi_polygons(pts, extend_to=geom, ordered=True))
+            try:
+                vor = shapely.get_parts(shapely.voronoi_polygons(pts, extend_to=geom, ordered=True))
+            except shapely.errors.GEOSException:
+                vor = np.array([], dtype=object)
             if len(vor) != len(members):  # coincident points: fall back to the first place
                 vor = np.array([geom] + [shapely.Polygon()] * (len(members) - 1), dtype=object)
             self._split_cache[cache_key] = [_polygonal(shapely.intersection(v, geom, grid_size=GRID))
@@ -295,20 +276,15 @@ class Painter:
             if piece.is_empty:
                 continue
             if plist:
-                out.extend(self._split_piece(piece, key, w, plist))
+                ck = ("piece", c, tuple(members), key, tuple(b for b, _ in plist))
+                if ck not in self._split_cache:
+                    self._split_cache[ck] = self._halves(piece, key, [b for b, _ in plist])
+                rest, *parts = self._split_cache[ck]
+                out.extend((p, s) for p, (_, s) in zip(parts, plist, strict=True))
+                if w is not None:
+                    out.append((rest, w))
             elif w is not None:
                 out.append((piece, w))
-        return out
-
-    def _split_piece(self, piece, key, whole, plist):
-        x, y = self.xy[key]
-        out, rest = [], piece
-        for bearing, s in plist:
-            half = _half_plane(x, y, bearing, piece)
-            out.append((_polygonal(shapely.intersection(rest, half, grid_size=GRID)), s))
-            rest = _polygonal(shapely.difference(rest, half, grid_size=GRID))
-        if whole is not None:
-            out.append((rest, whole))
         return out
 
 

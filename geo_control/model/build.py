@@ -14,10 +14,18 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo_control.crs import STORAGE_CRS, area_km2, length_km
+from geo_control.crs import GEOD, STORAGE_CRS, area_km2, length_km
 from geo_control.errors import BaselineError
 from geo_control.model.areas import NONE, Baseline, Painter, Painting, Source, baseline_cells
-from geo_control.model.cells import GRID, Cells, load_cells, to_projected, to_storage
+from geo_control.model.cells import (
+    GRID,
+    Cells,
+    cell_areas_km2,
+    load_cells,
+    shared_edges,
+    to_projected,
+    to_storage,
+)
 from geo_control.model.state import Timeline, prepare_events, timeline
 from geo_control.model.steps import make_steps
 from geo_control.records import EVENT_COLUMNS, Layers, Step
@@ -50,11 +58,11 @@ def _frame(rows: list[dict], columns: list[str], geoms: list) -> gpd.GeoDataFram
     return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=STORAGE_CRS), crs=STORAGE_CRS)
 
 
-def _valid(geom):
-    """A valid polygonal geometry (transforming to lon/lat can, rarely, fold a ring)."""
+def _valid(geom, check: bool = True):
+    """A valid polygonal geometry (overlays of split pieces can leave slivers or collections)."""
     if geom is None or geom.is_empty:
         return geom
-    if not geom.is_valid:
+    if check and not geom.is_valid:
         geom = shapely.make_valid(geom)
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
         polys = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
@@ -74,27 +82,87 @@ def _sources_meta(sources: list[Source], idxs) -> tuple[float, str, int]:
 
 
 class _Dissolver:
-    """Union of the cells and pieces painted by a set of sources, cached across steps."""
+    """Union in EPSG:4326 (and geodesic km²) of the ground painted by a set of sources.
+
+    Cells are grouped in square tiles; each tile's union is cached by its content, so a step
+    only recomputes the tiles where something changed, and the final coverage union of the
+    tiles handles few vertices (the cells' inner edges are already gone).
+    """
+
+    TILE_M = 100_000.0
 
     def __init__(self, cells: Cells):
         self.cells = cells
-        self.cache: dict[bytes, Any] = {}
+        self.areas = cell_areas_km2(cells)
+        tx = np.floor(cells.xy[:, 0] / self.TILE_M).astype(np.int64)
+        ty = np.floor(cells.xy[:, 1] / self.TILE_M).astype(np.int64)
+        tile = (tx - tx.min()) * 10_000 + (ty - ty.min())
+        self.order = np.argsort(tile, kind="stable")
+        _, self.starts = np.unique(tile[self.order], return_index=True)
+        self.ends = np.append(self.starts[1:], len(tile))
+        self.tile_of = np.empty(len(tile), dtype=np.int64)
+        for k, (a, b) in enumerate(zip(self.starts, self.ends, strict=True)):
+            self.tile_of[self.order[a:b]] = k
+        self.tiles: dict[bytes, Any] = {}
+        self.cache: dict[bytes, tuple[Any, float]] = {}
+        self._piece_area: dict[int, tuple[Any, float]] = {}
 
-    def __call__(self, painting: Painting, idxs: set[int]):
+    def piece_km2(self, geom) -> float:
+        key = id(geom)
+        if key not in self._piece_area:
+            self._piece_area[key] = (geom, area_km2(to_storage(geom, self.cells.crs)))
+        return self._piece_area[key][1]
+
+    def __call__(self, painting: Painting, idxs: set[int]) -> tuple[Any, float]:
         mask = np.isin(painting.cell_src, list(idxs))
-        pieces = [(c, g) for c, plist in sorted(painting.special.items()) for g, s in plist if s in idxs]
-        h = hashlib.sha1(np.packbits(mask).tobytes())
-        for c, g in pieces:
-            h.update(str(c).encode())
-            h.update(shapely.to_wkb(g))
-        key = h.digest()
-        if key not in self.cache:
-            geom = shapely.coverage_union_all(self.cells.geoms[mask]) if mask.any() else shapely.Polygon()
-            if pieces:
-                geom = shapely.union_all([geom, *(g for _, g in pieces)], grid_size=GRID)
-            geom = _valid(geom)
-            self.cache[key] = geom
-        return self.cache[key]
+        pieces_by_tile: dict[int, list[tuple[int, Any]]] = defaultdict(list)
+        for c, plist in sorted(painting.special.items()):
+            for g, s in plist:
+                if s in idxs:
+                    pieces_by_tile[int(self.tile_of[c])].append((c, g))
+        msorted = mask[self.order]
+        tiles = set(np.flatnonzero(np.add.reduceat(msorted, self.starts) > 0).tolist()) | set(pieces_by_tile)
+        parts, keys = [], []
+        for k in sorted(tiles):
+            a, b = self.starts[k], self.ends[k]
+            h = hashlib.sha1(np.int64(k).tobytes() + np.packbits(msorted[a:b]).tobytes())
+            for c, g in pieces_by_tile.get(k, []):
+                h.update(np.int64(c).tobytes())
+                h.update(shapely.to_wkb(g))
+            key = h.digest()
+            keys.append(key)
+            if key not in self.tiles:
+                self.tiles[key] = self._tile(self.order[a:b][msorted[a:b]], pieces_by_tile.get(k, []))
+            parts.append(self.tiles[key])
+        total = hashlib.sha1(b"".join(keys)).digest()
+        if total not in self.cache:
+            km2 = float(self.areas[mask].sum()) + sum(self.piece_km2(g) for ps in pieces_by_tile.values()
+                                                       for _, g in ps)
+            parts = [p for p in parts if p is not None and not p.is_empty]
+            if not parts:
+                geom = None
+            elif len(parts) == 1:
+                geom = parts[0]
+            else:
+                try:
+                    geom = shapely.coverage_union_all(np.array(parts, dtype=object))
+                except shapely.errors.GEOSException:
+                    geom = _valid(shapely.union_all(parts))
+            self.cache[total] = (geom, km2)
+        return self.cache[total]
+
+    def _tile(self, cell_idx: np.ndarray, pieces: list) -> Any:
+        """The union of some cells and pieces of one tile, in EPSG:4326."""
+        geoms = self.cells.geoms
+        if not pieces:
+            if not len(cell_idx):
+                return None
+            # A coverage union of clean cells is valid by construction; 1 m grid vertices stay
+            # distinct in lon/lat, so the transformed tile is valid too.
+            return to_storage(shapely.coverage_union_all(geoms[cell_idx]), self.cells.crs)
+        geom = shapely.union_all(np.concatenate([geoms[cell_idx], np.array([g for _, g in pieces], dtype=object)]),
+                                 grid_size=GRID)
+        return to_storage(_valid(geom), self.cells.crs)
 
 
 def build(events_df: pd.DataFrame, basemap, settings, factions, baseline: gpd.GeoDataFrame | None = None) -> Layers:
@@ -107,23 +175,21 @@ def build(events_df: pd.DataFrame, basemap, settings, factions, baseline: gpd.Ge
     prepared = prepare_events(events_df)
     steps = make_steps(prepared["day"].tolist(), settings.freq, settings.date_from, settings.date_to)
     cells = load_cells(basemap, settings.resolved_data_dir(), settings.projected_crs, settings.settlement_reach_km)
-    tl = timeline(events_df, steps, settings)
+    tl = timeline(events_df, steps, settings, cells)
     base = _baseline(baseline, cells, factions) if baseline is not None and len(baseline) else None
     painter = Painter(cells, tl, settings, base)
     dissolve = _Dissolver(cells)
 
     control_rows: list[dict] = []
     control_geoms: list = []
-    place_rows: list[dict] = []
+    place_rows: list[tuple] = []
     place_geoms: list = []
     front_rows: list[dict] = []
     front_geoms: list = []
     change_rows: list[dict] = []
     change_geoms: list = []
     stats_rows: list[dict] = []
-    area_cache: dict[int, tuple[Any, float]] = {}
     prev: Painting | None = None
-    prev_fac: dict[str, Any] = {}
     for t, step in enumerate(steps):
         day = step.end - dt.timedelta(days=1)
         painting = painter.paint(t, day)
@@ -141,8 +207,7 @@ def build(events_df: pd.DataFrame, basemap, settings, factions, baseline: gpd.Ge
             by_faction[src.label[0]].add(i)
         for label in sorted(by_label):
             idxs = by_label[label]
-            geom = dissolve(painting, idxs)
-            g4326, km2 = _storage(geom, cells, area_cache)
+            g4326, km2 = dissolve(painting, idxs)
             if g4326 is None or g4326.is_empty:
                 continue
             conf, ids, nsent = _sources_meta(painting.sources, idxs)
@@ -152,19 +217,18 @@ def build(events_df: pd.DataFrame, basemap, settings, factions, baseline: gpd.Ge
                                  "besieger": ";".join(besiegers), "area_km2": round(km2, 3), "confidence": conf,
                                  "event_ids": ids, "n_sentences": nsent})
             control_geoms.append(g4326)
-        fac_geom = {f: dissolve(painting, idxs) for f, idxs in sorted(by_faction.items())}
-        for f, geom in fac_geom.items():
-            stats_rows.append({**dated, "faction": f, "area_km2": round(_storage(geom, cells, area_cache)[1], 3)})
-        _frontlines(fac_geom, painting, cells, dated, front_rows, front_geoms)
+        for f in sorted(by_faction):
+            stats_rows.append({**dated, "faction": f, "area_km2": round(sum(
+                dissolve(painting, by_label[lab])[1] for lab in by_label if lab[0] == f), 3)})
+        _frontlines(painting, cells, dated, front_rows, front_geoms)
         _places(tl, t, painting, painter, dated, place_rows, place_geoms, cells)
         if prev is not None:
-            _changes(prev, painting, cells, dated, change_rows, change_geoms)
-        prev, prev_fac = painting, fac_geom
-    del prev_fac
+            _changes(prev, painting, cells, dated, change_rows, change_geoms, dissolve)
+        prev = painting
 
     layers = Layers(
         steps=steps,
-        places=_sorted(_frame(place_rows, PLACES_COLUMNS, place_geoms), ["step", "place_key", "part"]),
+        places=_sorted(_frame(place_rows, PLACES_COLUMNS, _points(place_geoms)), ["step", "place_key", "part"]),
         events=_events_layer(events_df, steps),
         control=_sorted(_frame(control_rows, CONTROL_COLUMNS, control_geoms), ["step", "faction", "status"]),
         frontlines=_sorted(_frame(front_rows, FRONTLINE_COLUMNS, front_geoms), ["step", "faction_a", "faction_b"]),
@@ -192,17 +256,21 @@ def _with_columns(events: pd.DataFrame) -> pd.DataFrame:
     return events
 
 
-def _storage(geom, cells: Cells, cache: dict) -> tuple[Any, float]:
-    """A projected geometry in EPSG:4326 and its geodesic area, cached by identity."""
-    key = id(geom)
-    if key not in cache:
+class _Storage:
+    """Projected geometries to valid EPSG:4326 ones, cached by identity."""
+
+    def __init__(self, cells: Cells):
+        self.crs = cells.crs
+        self.cache: dict[int, tuple[Any, Any]] = {}
+
+    def __call__(self, geom):
         if geom is None or geom.is_empty:
-            cache[key] = (None, 0.0, geom)
-        else:
-            g = _valid(to_storage(geom, cells.crs))
-            cache[key] = (g, area_km2(g), geom)  # keep geom alive so its id stays unique
-    g, km2, _ = cache[key]
-    return g, km2
+            return None
+        key = id(geom)
+        if key not in self.cache:
+            # Coordinates on a 1 m grid of a valid coverage stay valid when mapped to lon/lat.
+            self.cache[key] = (_valid(to_storage(geom, self.crs), check=False), geom)  # keep geom alive
+        return self.cache[key][0]
 
 
 def _baseline(baseline: gpd.GeoDataFrame, cells: Cells, factions) -> Baseline:
@@ -230,36 +298,87 @@ def _baseline(baseline: gpd.GeoDataFrame, cells: Cells, factions) -> Baseline:
     return baseline_cells(polys, cells)
 
 
-def _frontlines(fac_geom: dict, painting: Painting, cells: Cells, dated: dict, rows: list, geoms: list) -> None:
-    """Shared boundaries between two factions' areas (contested ground is not a faction)."""
-    facs = [f for f in fac_geom if f != "contested" and not fac_geom[f].is_empty]
-    for i, a in enumerate(facs):
-        for b in facs[i + 1:]:
-            ga, gb = fac_geom[a], fac_geom[b]
-            if not shapely.intersects(shapely.envelope(ga), shapely.envelope(gb)):
-                continue
-            shared = shapely.intersection(shapely.boundary(ga), shapely.boundary(gb), grid_size=GRID)
-            lines = [p for p in shapely.get_parts(shared) if p.geom_type in ("LineString", "MultiLineString")]
-            if not lines:
-                continue
-            line = shapely.line_merge(shapely.union_all(lines))
-            g = to_storage(line, cells.crs)
-            near = cells.tree.query(line, predicate="intersects")
-            idxs = {int(painting.cell_src[c]) for c in near if painting.cell_src[c] != NONE}
-            idxs |= {s for c in near for _, s in painting.special.get(int(c), [])}
-            idxs = {s for s in idxs if painting.sources[s].faction in (a, b)}
-            conf, ids, nsent = _sources_meta(painting.sources, idxs)
-            rows.append({**dated, "faction_a": a, "faction_b": b, "length_km": round(length_km(g), 3),
-                         "confidence": conf, "event_ids": ids, "n_sentences": nsent})
-            geoms.append(g)
+def _frontlines(painting: Painting, cells: Cells, dated: dict, rows: list, geoms: list) -> None:
+    """Lines where two factions' areas meet (contested ground is not a faction), from shared cell edges."""
+    edges = shared_edges(cells)
+    facs = sorted({src.faction for src in painting.sources if src.label is not None and src.faction != "contested"})
+    code_of = {f: k + 1 for k, f in enumerate(facs)}
+    src_code = np.array([code_of.get(src.faction, 0) if src.label is not None else 0 for src in painting.sources]
+                        + [0], dtype=np.int64)
+    cell_code = src_code[np.where(painting.cell_src == NONE, len(painting.sources), painting.cell_src)]
+    cell_s = painting.cell_src.copy()
+    special = np.zeros(len(cell_code), dtype=bool)
+    special[list(painting.special)] = True
+    ca, cb = cell_code[edges.a], cell_code[edges.b]
+    sa, sb = cell_s[edges.a], cell_s[edges.b]
+    touched = np.flatnonzero(special[edges.a] | special[edges.b])
+    if len(touched):
+        ca, cb, sa, sb = ca.copy(), cb.copy(), sa.copy(), sb.copy()
+        mids = shapely.points(edges.mid[touched])
+        for cell_idx, code, srcs in ((edges.a, ca, sa), (edges.b, cb, sb)):
+            for k, e in enumerate(touched.tolist()):
+                c = int(cell_idx[e])
+                if not special[c]:
+                    continue
+                code[e], srcs[e] = 0, NONE
+                for g, s in painting.special[c]:
+                    if shapely.dwithin(g, mids[k], 0.5):
+                        code[e], srcs[e] = src_code[s], s
+                        break
+    front = np.flatnonzero((ca > 0) & (cb > 0) & (ca != cb))
+    segs: dict[tuple[str, str], list] = defaultdict(list)
+    srcs_by: dict[tuple[str, str], set[int]] = defaultdict(set)
+    lo, hi = np.minimum(ca, cb)[front], np.maximum(ca, cb)[front]
+    pair_code = lo * 1000 + hi
+    for code in np.unique(pair_code).tolist():
+        sel = front[pair_code == code]
+        pair = (facs[code // 1000 - 1], facs[code % 1000 - 1])
+        segs[pair].append(edges.coords[sel])
+        srcs_by[pair] |= set(np.unique(np.concatenate([sa[sel], sb[sel]])).tolist())
+    # Inside split cells: between pieces of different factions.
+    for _c, plist in sorted(painting.special.items()):
+        for x in range(len(plist)):
+            for y in range(x + 1, len(plist)):
+                fa, fb = src_code[plist[x][1]], src_code[plist[y][1]]
+                if fa == 0 or fb == 0 or fa == fb:
+                    continue
+                shared = shapely.intersection(shapely.boundary(plist[x][0]), shapely.boundary(plist[y][0]),
+                                              grid_size=GRID)
+                lines = [p for p in shapely.get_parts(shared) if p.geom_type == "LineString"]
+                if lines:
+                    pair = (facs[min(fa, fb) - 1], facs[max(fa, fb) - 1])
+                    segs[pair].extend(lines)
+                    srcs_by[pair] |= {plist[x][1], plist[y][1]}
+    for pair in sorted(segs):
+        lines = []
+        for item in segs[pair]:
+            lines.extend(shapely.linestrings(item) if isinstance(item, np.ndarray) else [item])
+        line = shapely.line_merge(shapely.multilinestrings(lines))
+        g = to_storage(line, cells.crs)
+        conf, ids, nsent = _sources_meta(painting.sources, {s for s in srcs_by[pair] if s != NONE})
+        rows.append({**dated, "faction_a": pair[0], "faction_b": pair[1], "length_km": round(_length_km(g), 3),
+                     "confidence": conf, "event_ids": ids, "n_sentences": nsent})
+        geoms.append(g)
+
+
+def _length_km(line) -> float:
+    """Geodesic length of a lon/lat line, summed over its segments in one vectorised call."""
+    parts = shapely.get_parts(line)
+    coords, idx = shapely.get_coordinates(parts, return_index=True)
+    same = idx[1:] == idx[:-1]
+    if not same.any():
+        return 0.0
+    a, b = coords[:-1][same], coords[1:][same]
+    _, _, dist = GEOD.inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
+    return float(np.sum(dist)) / 1000.0
 
 
 def _cell_partition(painting: Painting, c: int, cells: Cells) -> list[tuple[Any, str, int]]:
     """A cell as (piece, faction, source) pieces covering all of it; unpainted ground is 'none'."""
     if c in painting.special:
         pieces = [(g, painting.sources[s].faction or NO_FACTION, s) for g, s in painting.special[c]]
-        rest = shapely.difference(cells.geoms[c], shapely.union_all([g for g, _, _ in pieces], grid_size=GRID),
-                                  grid_size=GRID)
+        rest = _valid(shapely.difference(cells.geoms[c], shapely.union_all([g for g, _, _ in pieces], grid_size=GRID),
+                                         grid_size=GRID))
         if not rest.is_empty and rest.area > 1.0:
             pieces.append((rest, NO_FACTION, NONE))
         return pieces
@@ -267,7 +386,8 @@ def _cell_partition(painting: Painting, c: int, cells: Cells) -> list[tuple[Any,
     return [(cells.geoms[c], painting.sources[s].faction if s != NONE else NO_FACTION, s)]
 
 
-def _changes(prev: Painting, cur: Painting, cells: Cells, dated: dict, rows: list, geoms: list) -> None:
+def _changes(prev: Painting, cur: Painting, cells: Cells, dated: dict, rows: list, geoms: list,
+             dissolve: _Dissolver) -> None:
     """Ground that passed from one faction (or none) to another between two steps."""
     def codes(p: Painting) -> np.ndarray:
         fac = np.array([s.faction or NO_FACTION for s in p.sources] + [NO_FACTION], dtype=object)
@@ -287,31 +407,35 @@ def _changes(prev: Painting, cur: Painting, cells: Cells, dated: dict, rows: lis
         srcs[(f, g)] |= {int(src.cell_src[c]) for c in cs if src.cell_src[c] != NONE}
     for c in sorted(set(prev.special) | set(cur.special)):
         pa, pb = _cell_partition(prev, c, cells), _cell_partition(cur, c, cells)
-        if len(pa) == len(pb) and all(x[1] == y[1] and x[0].equals(y[0]) for x, y in zip(pa, pb, strict=True)):
+        if len(pa) == len(pb) and all(x[1] == y[1] and (x[0] is y[0] or x[0].equals(y[0]))
+                                      for x, y in zip(pa, pb, strict=True)):
             continue
         for ga, fa, sa in pa:
             for gb, fb, sb in pb:
                 if fa == fb:
                     continue
-                inter = shapely.intersection(ga, gb, grid_size=GRID)
+                inter = _valid(shapely.intersection(ga, gb, grid_size=GRID))
                 if inter.is_empty or inter.area <= 1.0:
                     continue
                 pieces[(fa, fb)].append(inter)
                 keep = sb if fb != NO_FACTION else sa
                 if keep != NONE:
                     srcs[(fa, fb)].add(keep)
+    areas = dissolve.areas
     for pair in sorted(set(whole) | set(pieces)):
         f, g = pair
-        geom = shapely.coverage_union_all(cells.geoms[whole[pair]]) if whole.get(pair) else shapely.Polygon()
+        cs = whole.get(pair, [])
+        geom = shapely.coverage_union_all(cells.geoms[cs]) if cs else shapely.Polygon()
+        km2 = float(areas[cs].sum()) if cs else 0.0
         if pieces.get(pair):
             geom = shapely.union_all([geom, *pieces[pair]], grid_size=GRID)
-        geom = _valid(to_storage(_valid(geom), cells.crs))
+            km2 += sum(area_km2(to_storage(pc, cells.crs)) for pc in pieces[pair])
+        geom = to_storage(_valid(geom, check=bool(pieces.get(pair))), cells.crs)
         if geom is None or geom.is_empty:
             continue
-        km2 = round(area_km2(geom), 3)
         meta_src = cur if g != NO_FACTION else prev
         conf, ids, nsent = _sources_meta(meta_src.sources, srcs[pair])
-        base = {**dated, "from_faction": f, "to_faction": g, "area_km2": km2, "confidence": conf,
+        base = {**dated, "from_faction": f, "to_faction": g, "area_km2": round(km2, 3), "confidence": conf,
                 "event_ids": ids, "n_sentences": nsent}
         if g != NO_FACTION:
             rows.append({**base, "faction": g, "change": "gain"})
@@ -324,29 +448,42 @@ def _changes(prev: Painting, cur: Painting, cells: Cells, dated: dict, rows: lis
 def _places(tl: Timeline, t: int, painting: Painting, painter: Painter, dated: dict, rows: list, geoms: list,
             cells: Cells) -> None:
     """One row per place (and per part of a place) with a known state at this step."""
-    by_key: dict[tuple[str, str], int] = {}
-    for i, s in enumerate(painting.sources):
-        if s.kind == "place":
-            by_key.setdefault((s.key, s.date.isoformat() + repr(s.event_ids)), i)
+    day = dated["valid_to"].date() - dt.timedelta(days=1)
+    part_src: dict[tuple[str, str], int] = {}
+    for key, (_whole, parts) in tl.states[t].items():
+        if parts:
+            for i, s in enumerate(painting.sources):
+                if s.kind == "place" and s.key == key:
+                    part_src[(key, s.date.isoformat() + repr(s.event_ids))] = i
+    step, vf, vt = dated["step"], dated["valid_from"], dated["valid_to"]
     for key, (whole, parts) in tl.states[t].items():
         info = tl.sites[key]
-        entries = [("", whole, None)] + [(_bearing_name(b), ev, b) for b, ev in parts]
-        for part, ev, _bearing in entries:
+        entries = [("", whole)] + [(_bearing_name(b), ev) for b, ev in parts] if parts else [("", whole)]
+        for part, ev in entries:
             if ev is None or ev.faction is None:
                 continue
-            conf = ev.at(dated["valid_to"].date() - dt.timedelta(days=1), painter.half_life)
-            point = shapely.Point(info.lon, info.lat)
+            point: Any = (info.lon, info.lat)
             if part:
-                src = by_key.get((key, ev.date.isoformat() + repr(ev.event_ids)))
+                src = part_src.get((key, ev.date.isoformat() + repr(ev.event_ids)))
                 part_geoms = [g for plist in painting.special.values() for g, s in plist if s == src]
                 if part_geoms:
                     point = to_storage(shapely.point_on_surface(shapely.union_all(part_geoms)), cells.crs)
-            rows.append({**dated, "place_key": key, "place_id": info.place_id, "place_name": info.place_name,
-                         "part": part, "faction": "contested" if ev.status == "contested" else ev.faction,
-                         "status": ev.status, "factions": ";".join(ev.sides), "besieger": ev.besieger,
-                         "confidence": round(conf, 6), "event_ids": ";".join(sorted(ev.event_ids)),
-                         "n_sentences": len(ev.sentences), "last_evidence": ev.date.isoformat()})
+            rows.append((step, vf, vt, key, info.place_id, info.place_name, part,
+                         "contested" if ev.status == "contested" else ev.faction, ev.status, ";".join(ev.sides),
+                         ev.besieger, round(ev.at(day, painter.half_life), 6), ";".join(sorted(ev.event_ids)),
+                         len(ev.sentences), ev.date.isoformat()))
             geoms.append(point)
+
+
+def _points(items: list) -> list:
+    """(lon, lat) tuples and ready geometries to geometries, tuples in one vectorised call."""
+    out = np.empty(len(items), dtype=object)
+    is_tuple = np.array([isinstance(g, tuple) for g in items], dtype=bool)
+    if is_tuple.any():
+        out[is_tuple] = shapely.points(np.array([g for g in items if isinstance(g, tuple)], dtype=float))
+    for k in np.flatnonzero(~is_tuple).tolist():
+        out[k] = items[k]
+    return list(out)
 
 
 def _bearing_name(bearing: float) -> str:

@@ -242,3 +242,59 @@ def _split_by_rivers(cells: np.ndarray, pts: np.ndarray, rivers, reach: float) -
     for j, pieces in extra.items():
         cells[j] = shapely.union_all([cells[j], *pieces])
     return cells
+
+
+def cell_areas_km2(cells: Cells) -> np.ndarray:
+    """Geodesic area of every cell, computed once."""
+    if getattr(cells, "_areas", None) is None:
+        from geo_control.crs import area_km2
+
+        cells._areas = np.array([area_km2(g) for g in to_storage(cells.geoms, cells.crs)])  # type: ignore[attr-defined]
+    return cells._areas  # type: ignore[attr-defined]
+
+
+@dataclass
+class Edges:
+    """Boundary segments shared by two cells (a clean coverage repeats them exactly)."""
+
+    a: np.ndarray        # cell on one side
+    b: np.ndarray        # cell on the other side
+    coords: np.ndarray   # (n, 2, 2) segment end points
+    mid: np.ndarray      # (n, 2) midpoints
+
+
+def shared_edges(cells: Cells) -> Edges:
+    """Every segment two cells share, found by matching segment coordinates, computed once."""
+    if getattr(cells, "_edges", None) is not None:
+        return cells._edges  # type: ignore[attr-defined]
+    polys, cell_idx = shapely.get_parts(cells.geoms, return_index=True)
+    rings, ring_poly = shapely.get_rings(polys, return_index=True)
+    coords, ring_idx = shapely.get_coordinates(rings, return_index=True)
+    same = ring_idx[1:] == ring_idx[:-1]
+    start, end = coords[:-1][same], coords[1:][same]
+    owner = cell_idx[ring_poly[ring_idx[:-1][same]]]
+    # Canonical orientation so both cells' copies of a segment compare equal.
+    swap = (start[:, 0] > end[:, 0]) | ((start[:, 0] == end[:, 0]) & (start[:, 1] > end[:, 1]))
+    p = np.where(swap[:, None], end, start)
+    q = np.where(swap[:, None], start, end)
+    key = np.column_stack([p, q])
+    order = np.lexsort((owner, key[:, 3], key[:, 2], key[:, 1], key[:, 0]))
+    key, owner = key[order], owner[order]
+    dup = np.all(key[1:] == key[:-1], axis=1) & (owner[1:] != owner[:-1])
+    first = np.flatnonzero(dup)
+    seg = key[first]
+    edges = Edges(owner[first], owner[first + 1], seg.reshape(-1, 2, 2), (seg[:, :2] + seg[:, 2:]) / 2.0)
+    cells._edges = edges  # type: ignore[attr-defined]
+    return edges
+
+
+def corridor_cells(cells: Cells, band, line) -> np.ndarray:
+    """Cells an advance claims: those its path crosses and those its band mostly covers."""
+    crossed = cells.tree.query(line, predicate="intersects")
+    cand = cells.tree.query(band, predicate="intersects")
+    cand = np.setdiff1d(cand, crossed)
+    if len(cand):
+        share = shapely.area(shapely.intersection(cells.geoms[cand], band, grid_size=GRID)) / np.maximum(
+            shapely.area(cells.geoms[cand]), 1.0)
+        cand = cand[share >= 0.5]
+    return np.unique(np.concatenate([crossed, cand])).astype(np.int64)

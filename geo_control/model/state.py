@@ -88,6 +88,7 @@ class SiteInfo:
     place_name: str
     lon: float
     lat: float
+    cell: int = -1                   # the settlement cell holding it (-1: outside the country)
 
 
 @dataclass
@@ -101,7 +102,8 @@ class Corridor:
     start: tuple[float, float]       # lon, lat
     end: tuple[float, float]
     sentences: frozenset = frozenset()
-    geometry: Any = None          # the band, in the projected CRS
+    geometry: Any = None             # the band, in the projected CRS
+    cells: Any = None                # indices of the cells it claims
 
 
 @dataclass
@@ -275,8 +277,10 @@ def apply(current: Evidence | None, faction: str, action: str, weight: float, cl
     return new
 
 
-def timeline(events: pd.DataFrame, steps: list[Step], settings) -> Timeline:
+def timeline(events: pd.DataFrame, steps: list[Step], settings, cells) -> Timeline:
     """Run every controlling statement through the places it names, step by step."""
+    from geo_control.model.cells import corridor_cells, project
+
     df = prepare_events(events)
     other_side = _OtherSide(df)
     half = float(settings.half_life_days)
@@ -285,6 +289,7 @@ def timeline(events: pd.DataFrame, steps: list[Step], settings) -> Timeline:
     # An area centroid (a governorate, "the countryside") says nothing about a settlement's ground.
     ctrl &= df["precision"].fillna(1) < 3
     sites: dict[str, SiteInfo] = {}
+    by_position: dict[str, str] = {}
     places_by_name: dict[str, tuple[float, float]] = {}
     for row in df[df["lat"].notna() & df["lon"].notna() & (df["precision"] == 1)].itertuples(index=False):
         for name in (row.place, row.place_name):
@@ -302,7 +307,14 @@ def timeline(events: pd.DataFrame, steps: list[Step], settings) -> Timeline:
             lon, lat = row.lon, row.lat
             if part is not None and row.place_name.lower() in places_by_name:
                 lon, lat = places_by_name[row.place_name.lower()]
-            sites[key] = SiteInfo(key, row.place_id, row.place_name or row.place, float(lon), float(lat))
+            pos = f"{lat:.4f},{lon:.4f}"
+            if pos in by_position:
+                # Two ids (or an id and a derived point) at one spot are one place on the map.
+                return by_position[pos], part
+            by_position[pos] = key
+            x, y = project([lon], [lat], cells.crs)
+            sites[key] = SiteInfo(key, row.place_id, row.place_name or row.place, float(lon), float(lat),
+                                  int(cells.cell_of(x, y)[0]))
         return key, part
 
     whole: dict[str, Evidence | None] = {}
@@ -351,9 +363,10 @@ def timeline(events: pd.DataFrame, steps: list[Step], settings) -> Timeline:
                 start = _advance_start(row, places_by_name)
                 if start is not None:
                     corridor = Corridor(row.id, row.faction, row.day, weight, start, (row.lon, row.lat), sents)
-                    corridor.geometry = corridor_geometry(corridor, settings)
+                    corridor.geometry, line = corridor_geometry(corridor, settings)
+                    corridor.cells = corridor_cells(cells, corridor.geometry, line)
                     corridors.append(corridor)
-                    _claim_corridor(corridor, key, whole, parts, sites, settings.projected_crs)
+                    _claim_corridor(corridor, key, whole, parts, sites)
                 advances.append(dict(
                     event_id=row.id, faction=row.faction, from_place=row.from_place, target=row.target,
                     distance_km=row.distance_km, bearing_deg=row.bearing_deg, day=row.day, start=start,
@@ -366,7 +379,7 @@ def timeline(events: pd.DataFrame, steps: list[Step], settings) -> Timeline:
 
 
 def corridor_geometry(corridor: Corridor, settings):
-    """The band of ``advance_corridor_km`` on each side of the advance, projected, on the 1 m grid."""
+    """The band of ``advance_corridor_km`` on each side of the advance and its path, projected."""
     import shapely
 
     from geo_control.model.cells import GRID, QUAD_SEGS, project
@@ -375,7 +388,7 @@ def corridor_geometry(corridor: Corridor, settings):
                    settings.projected_crs)
     line = shapely.LineString(np.column_stack([x, y]))
     band = shapely.buffer(line, settings.advance_corridor_km * 1000.0, quad_segs=QUAD_SEGS)
-    return shapely.set_precision(band, GRID)
+    return shapely.set_precision(band, GRID), line
 
 
 def _advance_start(row, places_by_name) -> tuple[float, float] | None:
@@ -389,19 +402,17 @@ def _advance_start(row, places_by_name) -> tuple[float, float] | None:
     return None
 
 
-def _claim_corridor(corridor: Corridor, reached: str, whole, parts, sites, crs: str) -> None:
-    """Places on an advance's path with older evidence pass to the advancing faction."""
-    import shapely
+def _claim_corridor(corridor: Corridor, reached: str, whole, parts, sites) -> None:
+    """Places on an advance's path with older evidence pass to the advancing faction.
 
-    from geo_control.model.cells import project
-
-    keys = [k for k, ev in whole.items()
-            if k != reached and ev is not None and ev.date < corridor.date and ev.faction != corridor.faction]
-    if not keys or corridor.geometry is None:
-        return
-    x, y = project([sites[k].lon for k in keys], [sites[k].lat for k in keys], crs)
-    inside = shapely.intersects(corridor.geometry, shapely.points(x, y))
-    for key in np.asarray(keys, dtype=object)[inside].tolist():
-        whole[key] = Evidence(corridor.faction, "held", corridor.date, corridor.confidence,
-                              (corridor.event_id,), corridor.sentences)
-        parts.pop(key, None)
+    A place is on the path when its own cell is one of the cells the corridor claims; the
+    painter uses the same cells, so the place and its ground agree.
+    """
+    claimed = set(corridor.cells.tolist())
+    for key, ev in list(whole.items()):
+        if key == reached or ev is None or ev.date >= corridor.date or ev.faction == corridor.faction:
+            continue
+        if sites[key].cell in claimed:
+            whole[key] = Evidence(corridor.faction, "held", corridor.date, corridor.confidence,
+                                  (corridor.event_id,), corridor.sentences)
+            parts.pop(key, None)
