@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import logging
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -167,3 +168,23 @@ def test_extract_events_reuses_cached_documents(tmp_path, monkeypatch):
     for a, b in zip(plain, warm, strict=True):
         pd.testing.assert_frame_equal(a, b)
     pd.testing.assert_frame_equal(cold[0], plain[0].iloc[: len(cold[0])])
+
+
+def test_warm_cache_gives_the_cold_tables_with_the_real_stages(tmp_path):
+    """Seeds through the real extract and geocode: cold, cached and uncached runs agree."""
+    from geo_control.geocode import Gazetteer
+    from geo_control.streaming import iter_reports
+
+    data = data_dir()
+    factions, gazetteer = FactionRegistry.load(data), Gazetteer.load(data)
+    docs = list(iter_reports([Path(__file__).resolve().parent.parent / "seeds"])[1])
+    plain = extract_events(docs, factions, gazetteer)
+    cold_cache = DocumentCache.for_run(data, factions, root=tmp_path)
+    cold = extract_events(docs, factions, gazetteer, cache=cold_cache)
+    warm_cache = DocumentCache.for_run(data, factions, root=tmp_path)
+    warm = extract_events(docs, factions, gazetteer, cache=warm_cache)
+    assert (cold_cache.misses, warm_cache.hits, warm_cache.misses) == (5, 5, 0)
+    assert len(plain[0]) > 0
+    for a, b, c in zip(plain, cold, warm, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+        pd.testing.assert_frame_equal(a, c)
