@@ -606,6 +606,9 @@ class Gazetteer:
 
     def suggest(self, name: str, limit: int = 5) -> list[Candidate]:
         """The closest names for a mention nothing matched (for unresolved.csv)."""
+        words = normalise(name, reorder=False).split()
+        if not any(w not in GENERIC and w not in FEATURE_WORDS for w in words):
+            return []  # "the central park area": nothing to suggest
         stripped, _hint = split_feature(normalise(name))
         key = skeleton(stripped) if not has_arabic(name) else ""
         form = folded(stripped)
