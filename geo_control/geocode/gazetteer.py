@@ -415,8 +415,23 @@ class Gazetteer:
     def _raw_uncached(self, name: str) -> tuple[str, str, list[tuple[int, float, str]], bool]:
         if has_arabic(name):
             key = arabic_key(name)
-            hits = self.index.get("ar:" + key.replace(" ", ""), [])
-            return key, "", [(i, _KIND_SIM[kind], h) for i, _f, h, kind in hits], bool(hits)
+            akey = "ar:" + key.replace(" ", "")
+            hits = self.index.get(akey, [])
+            if hits:
+                return key, "", [(i, _KIND_SIM[kind], h) for i, _f, h, kind in hits], True
+            # a letter more or less (a long vowel written or not, a hamza seat): near Arabic keys
+            if len(akey) < 6:
+                return key, "", [], False
+            arabic_keys = self.__dict__.get("_arabic_keys")
+            if arabic_keys is None:
+                arabic_keys = self.__dict__["_arabic_keys"] = [k for k in self.keys if k.startswith("ar:")]
+            near: dict[int, tuple[float, str]] = {}
+            for other, score, _ in process.extract(akey, arabic_keys, scorer=fuzz.ratio, score_cutoff=85, limit=10):
+                for i, _f, h, kind in self.index[other]:
+                    sim = 0.8 * (0.3 + 0.7 * score / 100.0) * _KIND_SIM[kind]
+                    if _better(sim, h, near.get(i)):
+                        near[i] = (sim, h)
+            return key, "", [(i, s_, h) for i, (s_, h) in near.items()], False
         norm = normalise(name)
         stripped, hint = split_feature(norm)
         key = skeleton(stripped)
