@@ -106,6 +106,8 @@ REPELLED_BEFORE = re.compile(
     r"\b(?:repelled|repulsed|repel|repels|repulse|thwarted|foiled|fended\s+off|fought\s+off|beat\s+back|beaten\s+back)\s+"
     r"(?:an?\s+|the\s+|several\s+|two\s+|three\s+|multiple\s+|repeated\s+)?(?:" + lx.MASK + r"+\s+)?(?:[\w-]+\s+)?$",
     re.IGNORECASE)
+CAME_UNDER = re.compile(r"\b(?:came|come|comes|coming|was|were|is|are|been|remained|remains)\s+under\s+(?:[\w-]+\s+){0,2}$",
+                        re.IGNORECASE)
 GENERIC_AFTER = re.compile(
     r"\s+(?:that|which|where)\b|\s+(?:in|of|near|around|outside|inside|(?:east|west|north|south)\s+of)\s+(?:the\s+)?"
     r"(?:(?:north|south|east|west)(?:ern)?\s+|central\s+)?(?:(?:part|parts|side|half|edge|outskirts)\s+of\s+)?(?:the\s+)?"
@@ -861,6 +863,8 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
             passive = participle and (bool(lx.BE_BEFORE.search(before)) or bool(re.match(r"\s+by\s", d.masked[te : te + 5]))
                                       or bool(re.search(r",\s*$", before) and re.match(r"\s+by\s", d.masked[te : te + 5]))
                                       or declared)
+            if action == "attack" and CAME_UNDER.search(before):
+                passive = True  # "the town came under heavy shelling"
             subject_is_place = passive or m.lastgroup in PLACE_SUBJECT_GROUPS or (
                 action == "contest" and m.group(0).lower().endswith(("contested", "disputed")))
             if action == "withdraw" and CIVILIANS.search(d.masked[max(sent.start, ts - 50) : ts]):

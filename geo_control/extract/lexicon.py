@@ -82,7 +82,7 @@ _ATTACK = [
     r"target(?:ed|ing)|hit(?:s|ting)?(?!\s+(?:back|list))|attack(?:ed|s|ing)?|raid(?:ed|s|ing)?|"
     r"storm(?:ed|s|ing)?|assault(?:ed|s|ing)?|offensives?|clash(?:ed|es|ing)?|skirmish(?:ed|es)?|fighting|fought|"
     r"suicide\s+(?:car\s+)?bomb(?:ing|er)?s?|car\s+bombs?|vbieds?|mortars?|rockets?|artillery(?:\s+fire)?|"
-    r"ambush(?:ed|es)?|fir(?:ed|es|ing)\s+(?:\w+\s+){0,2}?(?:missiles|rockets|shells|mortars)(?=\s+(?:at|on|into|towards?)\b)",
+    r"ambush(?:ed|es)?|destroy(?:ed|s|ing)|fir(?:ed|es|ing)\s+(?:\w+\s+){0,2}?(?:missiles|rockets|shells|mortars)(?=\s+(?:at|on|into|towards?)\b)",
 ]
 
 ACTIONS_PATTERNS = {
