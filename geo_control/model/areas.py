@@ -248,7 +248,8 @@ class Painter:
     def _halves(self, geom, key: str, bearings: list[float]) -> list:
         """[rest, part1, part2...]: later parts override earlier ones where they overlap."""
         x, y = self.xy[key]
-        rest, pieces = geom, []
+        rest = geom
+        pieces: list = []
         for bearing in bearings:
             half = _half_plane(x, y, bearing, geom)
             pieces = [_polygonal(shapely.difference(p, half, grid_size=GRID)) for p in pieces]
@@ -270,7 +271,7 @@ class Painter:
                 vor = np.array([geom] + [shapely.Polygon()] * (len(members) - 1), dtype=object)
             self._split_cache[cache_key] = [_polygonal(shapely.intersection(v, geom, grid_size=GRID))
                                             for v in vor]
-        out = []
+        out: list = []
         for key, piece in zip(members, self._split_cache[cache_key], strict=True):
             w, plist = site_src[key]
             if piece.is_empty:

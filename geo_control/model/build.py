@@ -50,7 +50,7 @@ def _utc(day: dt.date) -> pd.Timestamp:
     return pd.Timestamp(day).tz_localize("UTC")
 
 
-def _frame(rows: list[dict], columns: list[str], geoms: list) -> gpd.GeoDataFrame:
+def _frame(rows: list, columns: list[str], geoms: list) -> gpd.GeoDataFrame:
     df = pd.DataFrame(rows, columns=columns)
     for col in ("valid_from", "valid_to"):
         if col in df:
