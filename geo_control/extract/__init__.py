@@ -42,7 +42,7 @@ CONFIDENCE = {"asserted": 0.9, "claimed": 0.6, "expected": 0.3, "negated": 0.2}
 LOOSE_ACTIONS = ("attack", "contest")
 WORDS_OF_FACTIONS = {"government": "government", "regime": "government", "loyalist": "government",
                      "opposition": "opposition", "rebel": "opposition", "insurgent": "opposition",
-                     "Kurdish": "sdf", "Turkish": "turkey", "jihadist": "isis"}
+                     "Kurdish": "sdf", "Turkish": "turkey", "jihadist": "isis", "militant": "opposition"}
 OBJECT_ROLE = re.compile(
     r"(?:\b(?:on|against|at|from|with|by|targeting|near|towards?|to|into|of|over|between|and|or|vs\.?|versus|"
     r"including|alongside|among|for|fighting|engaging|attacked|attacking|hit|struck|targeted|shelled|bombed|"
@@ -393,6 +393,10 @@ def _resolve_anaphor(mention: Mention, memory: list[Mention], last_places: list[
     for p in reversed(recent):
         if p.kind == kind:
             return [p]
+    if kind in ("pocket", "enclave", "area"):
+        for p in reversed(recent):
+            if p.kind in ("region", "pocket", "enclave", "countryside"):
+                return [p]
     for require_event in (True, False):
         for p in reversed(recent):
             if require_event and not p.in_event:
@@ -442,6 +446,8 @@ def _parse_object(d: _Doc, a: int, b: int, action: str, memory: list[Mention],
             # south-east of Abu Kamal": the second name locates the first, it is no new place.
             for it in items:
                 it.refs.append(c.name)
+            if not c.kind:
+                c.kind = "region"  # a later "the pocket" may mean it
             pos = c.end
             continue
         if action == "advance" and re.search(r"\balong\s+(?:the\s+)?$", gap, re.IGNORECASE):
@@ -835,11 +841,13 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
     doc_carry: Actor | None = None      # the report's last actor, for control statements naming none
     recent_actors: list[Actor] = []
     para_date: tuple[dt.date, str] | None = None
+    vacated: dict[str, str] = {}
     para = -1
     pm = 0  # index into d.places for the anaphora memory
     for sent in split_sentences(doc.text):
         if sent.paragraph != para:
             para, carry, para_date = sent.paragraph, None, None
+            vacated = {}  # place -> faction that left it, in this paragraph
         lo = bisect.bisect_left(d.trigger_starts, sent.start)
         hi = bisect.bisect_left(d.trigger_starts, sent.end)
         triggers = d.triggers[lo:hi]
@@ -922,6 +930,9 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                     re.search(r"\b(?:is|are|was|were|been|be|keeps?|kept)\s+(?:\w+ly\s+|still\s+|now\s+)?$",
                               d.masked[max(sent.start, ts - 30) : ts], re.IGNORECASE) or title):
                 act = "advance"  # "are clearing", a headline's "Clearing": ongoing, not done
+            if act == "advance" and not within and vacated and all(
+                    vacated.get(n) not in (None, *fids) for it in items for n in it.names if it.relation in ("", "near")):
+                act = "capture"  # "rebels left X ..., and government troops moved into both towns": taken over
             date, precision = _date_for(d, sent, ts, te, act)
             if precision == "doc" and sent_date is not None:
                 date, precision = sent_date  # "advanced on Thursday, seizing A and B": the same day
@@ -948,6 +959,10 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                             from_place=it.from_place, distance_km=it.distance_km, bearing_deg=it.bearing_deg,
                             target=target, relation=relation, context=_context(d, it.mention.start, it.refs),
                         ))
+            if act == "withdraw" and modality in ("asserted", "claimed"):
+                for it in items:
+                    for n in it.names:
+                        vacated[n] = fids[0]
             if actor is not None:
                 recent_actors.append(actor)
                 carry = doc_carry = actor
@@ -963,7 +978,7 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                             del memory[j]
                             break
                     memory.append(it.mention)
-        pm = _remember(d, pm, sent.start, memory)
+        pm = _remember(d, pm, sent.end, memory)
         sent_out = _merge_advances(sent_out)
         sent_out += _held_statements(d, doc, sent, memory)
         if carry is None or not triggers:

@@ -128,7 +128,7 @@ AGENT_AFTER = re.compile(r"^\s*(?:,\s*)?(?:by|to|of|into\s+the\s+hands\s+of)\s+(
 # --------------------------------------------------------------------------------------------
 EXPECTED_CUE = re.compile(
     r"\b(?:will|would|'ll|shall|expected|expects?|expecting|plan(?:s|ned|ning)?|aim(?:s|ed|ing)?|intend(?:s|ed|ing)?|"
-    r"prepar(?:e|es|ed|ing)\s+(?:to|for)|set\s+to|going\s+to|likely|could|may|might|should|must|"
+    r"prepar(?:e|es|ed|ing)\s+(?:to|for)|set\s+to|going\s+to|likely|could|(?-i:may)(?!\s+\d)|might|should|must|"
     r"if|unless|once|as\s+soon\s+as|in\s+case|threaten(?:s|ed|ing)?\s+to|ready\s+to|readiness|hop(?:e|es|ed|ing)\s+to|"
     r"goal|objective|aims|in\s+order\s+to|seek(?:s|ing)?\s+to|sought\s+to|want(?:s|ed)?\s+to|would-be|"
     r"soon|next\s+(?:week|month|target|step)|upcoming|future|imminent|potential|possible|possibly)\b",
