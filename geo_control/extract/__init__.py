@@ -108,6 +108,15 @@ REPELLED_BEFORE = re.compile(
     re.IGNORECASE)
 CAME_UNDER = re.compile(r"\b(?:came|come|comes|coming|was|were|is|are|been|remained|remains)\s+under\s+(?:[\w-]+\s+){0,2}$",
                         re.IGNORECASE)
+PARTS_OBJECT = re.compile(
+    r"\s+(?:several|some|a\s+number\s+of|two|three|four|five|many|most\s+of\s+the|the\s+remaining|a\s+few|more)\s+"
+    r"(?:neighbou?rhoods|districts|quarters|streets|blocks)\b", re.IGNORECASE)
+LEFT_TO = re.compile(
+    r"\b(?:leaving|left|handing\s+over|handed\s+over|ceding|ceded|surrendering|surrendered|abandoning)\s+$", re.IGNORECASE)
+TO_HOLDER = re.compile(r"\s+(?:to|in\s+the\s+hands\s+of|under\s+the\s+control\s+of)\s+(?:the\s+)?(" + lx.MASK + r"+)")
+NOUN_TRIGGER = re.compile(
+    r"(?:attack|strike|raid|assault|offensive|advance|counter-?attack|counter-?offensive|shelling|bombardment|bombing|push|"
+    r"withdrawal|retreat|siege|encirclement|capture|seizure|liberation|clash|clashes|fighting|ambush|evacuation)s?$")
 GENERIC_AFTER = re.compile(
     r"\s+(?:that|which|where)\b|\s+(?:in|of|near|around|outside|inside|(?:east|west|north|south)\s+of)\s+(?:the\s+)?"
     r"(?:(?:north|south|east|west)(?:ern)?\s+|central\s+)?(?:(?:part|parts|side|half|edge|outskirts)\s+of\s+)?(?:the\s+)?"
@@ -653,7 +662,7 @@ def _find_actor(d: _Doc, sent: Sentence, ts: int, te: int, obj_end: int, subject
         return _actor_at(d, i, sent) if i is not None else ("", ["unknown"])
     # A modifier of the trigger noun: "a Daesh attack", "a Turkish drone strike", "an ISIS advance".
     mod = re.search("(" + lx.MASK + r"+)(?:'s)?\s+(?:[a-z-]+\s+)?$", d.masked[max(sent.start, ts - 50) : ts])
-    if mod and not subject_is_place:
+    if mod and not subject_is_place and NOUN_TRIGGER.search(trig):
         i = by_start.get(max(sent.start, ts - 50) + mod.start(1))
         if i is not None and not re.search(r"\b(?:on|against|at|targeting|with|between)\s+(?:the\s+)?(?:\w+\s+)?$",
                                             d.masked[max(sent.start, f[i][0] - 25) : f[i][0]], re.IGNORECASE):
@@ -902,6 +911,11 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                         besieged_side = other
             if not items and action == "withdraw":
                 items = _subject_location(d, sent, ts, memory, last_places)
+            if not items and last_places and action in ("capture", "withdraw", "hold", "attack") and PARTS_OBJECT.match(
+                    d.masked, te):
+                # "The militants retook several neighbourhoods": parts of the city just named.
+                p0 = last_places[0]
+                items = [Item(Mention(te, te, p0.name, anaphor=True), [p0.name], partial=True)]
             if not items:
                 continue
             within = WITHIN.match(m.group(0))
@@ -1161,6 +1175,15 @@ def _held_statements(d: _Doc, doc: Document, sent: Sentence, memory: list[Mentio
             names = [g.name] if not g.anaphor else [r.name for r in _resolve_anaphor(g, memory, [])]
             if names:
                 emit(who, fid, m.group("how"), g, names)
+    for c in places:
+        # "leaving the area to the Syrian army": the receiver holds it.
+        if LEFT_TO.search(d.masked[max(sent.start, c.start - 25) : c.start]):
+            tm = TO_HOLDER.match(d.masked, c.end)
+            if tm:
+                fid = _resolve_word(tm.group(1), d, tm.start(1))
+                names = [c.name] if not c.anaphor else [r.name for r in _resolve_anaphor(c, memory, [])]
+                if fid and names:
+                    emit(doc.text[tm.start(1):tm.end(1)], fid, "held", c, names)
     for c in places:
         if c.anaphor:
             continue
