@@ -117,6 +117,10 @@ TO_HOLDER = re.compile(r"\s+(?:to|in\s+the\s+hands\s+of|under\s+the\s+control\s+
 NOUN_TRIGGER = re.compile(
     r"(?:attack|strike|raid|assault|offensive|advance|counter-?attack|counter-?offensive|shelling|bombardment|bombing|push|"
     r"withdrawal|retreat|siege|encirclement|capture|seizure|liberation|clash|clashes|fighting|ambush|evacuation)s?$")
+COORDINATED = re.compile(r"\s*,?\s*(?:and|or|and\s+then|then)\s+(?:even\s+|also\s+|later\s+)?(?:\w+ly\s+)?", re.IGNORECASE)
+FIGHTING_REPORTED = re.compile(
+    r"\s*(?:(?:and|or)\s+(?:even\s+)?[\w\s-]{0,30}?\s+)?(?:were|was|have\s+been|has\s+been|had\s+been)\s+(?:also\s+)?reported|"
+    r"\s*(?:continued|continue|erupted|intensified|raged|broke\s+out|resumed|were\s+ongoing|are\s+ongoing)\b", re.IGNORECASE)
 GENERIC_AFTER = re.compile(
     r"\s+(?:that|which|where)\b|\s+(?:in|of|near|around|outside|inside|(?:east|west|north|south)\s+of)\s+(?:the\s+)?"
     r"(?:(?:north|south|east|west)(?:ern)?\s+|central\s+)?(?:(?:part|parts|side|half|edge|outskirts)\s+of\s+)?(?:the\s+)?"
@@ -870,7 +874,7 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
             action = lx.trigger_action(m)
             nxt = triggers[k + 1].start() if k + 1 < len(triggers) else sent.end
             between = d.masked[te:nxt]
-            if k + 1 < len(triggers) and re.fullmatch(r"\s*,?\s*(?:and|or|and\s+then|then)\s+(?:\w+ly\s+)?", between, re.IGNORECASE):
+            if k + 1 < len(triggers) and COORDINATED.fullmatch(between):
                 continue  # "stormed and took X": the last verb carries the object
             bi = bisect.bisect_right(d.boundaries, te)
             obj_end = min(nxt, sent.end, d.boundaries[bi] if bi < len(d.boundaries) else sent.end)
@@ -892,11 +896,19 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                 items = _parse_object(d, te, obj_end, action, memory, last_places)
                 if not items:
                     items = _relative_object(d, sent, ts, te, memory, last_places)
+            implicit_subject = False
             if not items and sent_out and action in ("attack", "contest", "advance", "siege") and IMPLICIT_BEFORE.search(
                     d.masked[max(sent.start, ts - 60) : ts]):
                 # "captured X after days of heavy bombardment", "reversing an ISIS advance": the same place.
                 prev = sent_out[-1]
                 items = [Item(Mention(prev.start, prev.end, prev.place, anaphor=True), [prev.place])]
+            elif not items and sent_out and action == "attack" and FIGHTING_REPORTED.match(d.masked, te) and \
+                    _clause_start(d, sent, ts) > sent.start:
+                # "..., but clashes and even airstrikes were reported on September 9": fighting at the place
+                # the sentence is about, by sides it does not name.
+                prev = sent_out[-1]
+                items = [Item(Mention(prev.start, prev.end, prev.place, anaphor=True), [prev.place])]
+                implicit_subject = True
             besieged_side = None
             if not items and action == "siege" and passive:
                 # "regime forces, who have been besieged": the place they hold, besieged by the other side.
@@ -931,6 +943,8 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                 actor = doc_carry
             if besieged_side is not None:
                 actor = besieged_side
+            if implicit_subject and not _named_in_clause(d, sent, ts, te):
+                actor = ("", ["unknown"])
             if actor is None and action in ("advance", "capture", "withdraw") and not subject_is_place:
                 continue  # "Aid convoys reached Douma": movement by no force the report names
             actor_text, fids = actor if actor else ("", ["unknown"])
@@ -1041,6 +1055,14 @@ def _merge_advances(statements: list[Statement]) -> list[Statement]:
     else:
         merged = dc_replace(toward, from_place=origin.place)
     return [merged if s is origin else s for s in statements if s is not toward]
+
+
+def _named_in_clause(d: _Doc, sent: Sentence, ts: int, te: int) -> bool:
+    """Whether a faction is named in the clause of the trigger at masked[ts:te]."""
+    cstart = _clause_start(d, sent, ts)
+    bi = bisect.bisect_right(d.boundaries, te)
+    cend = d.boundaries[bi] if bi < len(d.boundaries) and d.boundaries[bi] < sent.end else sent.end
+    return lx.MASK in d.masked[cstart:cend]
 
 
 def _remember(d: _Doc, pm: int, upto: int, memory: list[Mention]) -> int:
