@@ -34,7 +34,9 @@ def write_gif(frames: Sequence[np.ndarray], path: Path, frame_ms: int, optimise:
     durations = [frame_ms] * len(frames)
     durations[-1] = frame_ms * 3
     tmp = path.with_suffix(".tmp.gif")
-    iio.imwrite(tmp, quantised, extension=".gif", duration=durations, loop=0)
+    # Pillow takes a list of durations only for several frames: one week is one frame.
+    duration = durations if len(durations) > 1 else durations[0]
+    iio.imwrite(tmp, quantised, extension=".gif", duration=duration, loop=0)
     gifsicle = shutil.which("gifsicle")
     if optimise and gifsicle:
         res = subprocess.run([gifsicle, "-O3", "--colors", "64", str(tmp), "-o", str(path)],
