@@ -125,6 +125,13 @@ GENERIC_AFTER = re.compile(
     r"\s+(?:that|which|where)\b|\s+(?:in|of|near|around|outside|inside|(?:east|west|north|south)\s+of)\s+(?:the\s+)?"
     r"(?:(?:north|south|east|west)(?:ern)?\s+|central\s+)?(?:(?:part|parts|side|half|edge|outskirts)\s+of\s+)?(?:the\s+)?"
     r"(?:(?-i:[A-Z])|city\b|town\b|village\b)", re.IGNORECASE)
+ORG_WORDS = frozenset("""ministry committee nations observatory crescent cross agency news helmets organization
+organisation commission union office council tribunal court parliament assembly government foundation institute
+press media television tv radio network""".split())
+PERSON_AFTER = re.compile(
+    r",\s+(?:a|an|the)\s+(?:senior\s+|top\s+|prominent\s+|former\s+|local\s+|high-ranking\s+)?(?:" + lx.MASK +
+    r"+\s+)?(?:[\w-]+\s+)?(?:commander|leader|emir|official|figure|member|fighter|financier|militant|spokesman|"
+    r"officer|general|cleric|judge|deputy)\b", re.IGNORECASE)
 COUNTRIES = frozenset("syria iraq turkey jordan lebanon israel iran russia egypt".split())
 TITLE_SMALL = frozenset("a an the of in on at to for from by and or with as into near".split())
 
@@ -238,6 +245,8 @@ def _place_mentions(masked: str) -> list[Mention]:
                 name = masked[s:e]
             if len(name) < 2 or not re.search(r"[A-Za-z]{2}|[A-Z]\d", name):
                 continue
+            if not feature and any(t.group().lower() in ORG_WORDS for t in run):
+                continue  # "the Red Cross", "the Syrian Observatory", "the Defence Ministry": not places
             else:
                 before = masked[max(0, s - 40) : s]
                 km = re.search(r"\b(city|town|village|neighbou?rhood|district|camp|pocket|area)\s+of\s+$", before, re.IGNORECASE)
@@ -441,6 +450,8 @@ def _parse_object(d: _Doc, a: int, b: int, action: str, memory: list[Mention],
             skip_next = False
             pos = c.end
             continue
+        if not c.anaphor and PERSON_AFTER.match(d.masked, c.end):
+            break  # "captured Abu Omar, a senior ISIS commander": a person
         if c.anaphor and not c.there and GENERIC_AFTER.match(d.masked, c.end):
             continue  # "the area that it had been controlling in X": a generic noun, not "the area" = X
         ok, lower_items = _check_gap(d, pos, c.start, started, action)
