@@ -55,6 +55,7 @@ DATE_RX = re.compile(
     r"|(?P<same>(?:later|earlier)\s+that\s+day|that\s+(?:same\s+)?day|the\s+same\s+day|that\s+night)"
     r"|(?P<folw>(?:over|in|during)\s+the\s+(?:following|next|subsequent)\s+(?:few\s+)?days)"
     r"|(?P<overn>overnight)"
+    r"|(?:in|during|since|by|through|throughout)\s+(?:early\s+|late\s+|mid-?)?(?P<yr>(?:19|20)\d\d)"
     r"|(?P<ndays>(?P<nd>" + NUM + r")\s+days?\s+(?P<ndir>earlier|before|later|after))"
     r")\b",
     re.IGNORECASE,
@@ -184,6 +185,11 @@ def _resolve(m: re.Match, ref: dt.date, last: dt.date | None) -> tuple[dt.date, 
         return (last or ref), "day"
     if g("folw"):
         return (last or ref) + dt.timedelta(days=3), "week"
+    if g("yr"):
+        year = int(g("yr"))
+        if year == ref.year:
+            return ref, "month"
+        return dt.date(year, 7, 1), "month"  # a year: its middle, at the coarsest precision we have
     if g("overn"):
         return (last or ref), "day"
     if g("ndays"):

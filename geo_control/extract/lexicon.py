@@ -41,7 +41,7 @@ _ADVANCE = [
     r"march(?:ed|es|ing)?(?=\s+(?:on\b|towards?))|enter(?:ed|s|ing)?|made\s+(?:[a-z]+\s+){0,2}?(?:advances|progress|gains)|"
     r"mak(?:es|ing|e)\s+(?:[a-z]+\s+){0,2}?(?:advances|progress|gains)|"
     r"breach(?:ed|es|ing)?|penetrat(?:ed|es|ing|e)|infiltrat(?:ed|es|ing|e)|re-?enter(?:ed|s|ing)?|"
-    r"(?:re)?deploy(?:ed|s|ing)?(?=\s+(?:\w+\s+)?(?:in|into|to|near|around)\b)|"
+    r"(?:re)?deploy(?:ed|s|ing)?(?=\s+(?:\w+\s+)?(?:in|into|to|near|around|on|at)\b)|"
     r"press(?:ed|es|ing)?\s+(?:on|ahead|forward|deeper|further)|"
     r"(?:continu(?:ed|es|ing|e)|head(?:ed|ing|s)?|mov(?:ed|es|ing|e)|swept|sweep(?:s|ing)?|drove|driving|edg(?:ed|es|ing|e)|"
     r"inch(?:ed|es|ing)?)(?:\s+(?:(?:north|south|east|west)(?:-?(?:east|west))?(?:wards?)?|closer|further|deeper))?"
