@@ -193,12 +193,13 @@ def _cities(data_dir, crs: str, view, syria, width_m: float) -> gpd.GeoDataFrame
                                               "country_code", "population"], dtype={"population": "float64"},
                      keep_default_na=False, na_values={"population": [""]})
     df = df[df["population"].fillna(0) > 0]
-    # ~50k people on a country map, ~5k on a governorate map, ~1.5k closer in.
-    floor = 50_000 if width_m > 500_000 else (5_000 if width_m > 150_000 else 1_500)
+    # ~120k people on a country map, ~5k on a governorate map, ~1.5k closer in.
+    floor = 120_000 if width_m > 500_000 else (30_000 if width_m > 300_000 else (5_000 if width_m > 150_000 else 1_500))
     home = (df["country_code"] == "SY") & (df["population"] >= floor)
     abroad = (df["country_code"] != "SY") & (df["population"] >= max(floor * 8, 300_000))
     df = df[home | abroad]
-    names = [a if a else n for a, n in zip(df["asciiname"], df["name"], strict=True)]
+    # GeoNames writes ayn as a backtick (I`zaz); an apostrophe reads better on a map.
+    names = [(a if a else n).replace("`", "'") for a, n in zip(df["asciiname"], df["name"], strict=True)]
     gdf = gpd.GeoDataFrame({"name": names, "pop": df["population"].to_numpy()},
                            geometry=gpd.points_from_xy(df["longitude"], df["latitude"]), crs=STORAGE_CRS).to_crs(crs)
     gdf = gdf[gdf.within(view)]

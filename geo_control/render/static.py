@@ -367,9 +367,10 @@ def _place_labels(ctx: RenderContext, fig, ax, rows, event_points, reserved) -> 
     axbox = ax.get_window_extent(renderer)
     occupied = list(reserved)
     pix = fig.dpi / 72.0
+    markers = []
     for x, y in event_points:
         px, py = ax.transData.transform((x, y))
-        occupied.append(Bbox([[px - 4.5 * pix, py - 4.5 * pix], [px + 4.5 * pix, py + 4.5 * pix]]))
+        markers.append(Bbox([[px - 4.5 * pix, py - 4.5 * pix], [px + 4.5 * pix, py + 4.5 * pix]]))
     xmin, ymin, xmax, ymax = ctx.extent
 
     candidates: list[tuple[float, str, float, float, str]] = []  # priority, text, x, y, kind
@@ -391,17 +392,19 @@ def _place_labels(ctx: RenderContext, fig, ax, rows, event_points, reserved) -> 
                 seen.add(name.lower())
                 candidates.append((1, name, r.geometry.x, r.geometry.y, "place"))
     anchors = np.array([(c[2], c[3]) for c in candidates]) if candidates else np.empty((0, 2))
-    near_m = 0.012 * (xmax - xmin)
+    near_m = 0.007 * (xmax - xmin)
     for _, r in ctx.base.cities.iterrows():
         name = str(r["name"])
         # A town already labelled under its report spelling ("Albu Kamal" / "Abu Kamal") is not repeated.
-        if len(anchors) and np.hypot(anchors[:, 0] - r.geometry.x, anchors[:, 1] - r.geometry.y).min() < near_m:
+        major = float(r["rank"]) <= -5
+        if not major and len(anchors) and \
+                np.hypot(anchors[:, 0] - r.geometry.x, anchors[:, 1] - r.geometry.y).min() < near_m:
             continue
-        if name.lower() not in seen:
+        if major or name.lower() not in seen:
             seen.add(name.lower())
             # Cities of 100k+ orient every reader: they come before the week's places.
-            prio = -1.0 if float(r["rank"]) <= -5 else 2 + float(r["rank"]) / 10
-            candidates.append((prio, name, r.geometry.x, r.geometry.y, "city"))
+            prio = -1.0 if major else 2 + float(r["rank"]) / 10
+            candidates.append((prio, name, r.geometry.x, r.geometry.y, "major" if major else "city"))
     gov = ctx.base.governorates
     if len(gov) and "ADM1_EN" in gov:
         for _, r in gov.iterrows():
@@ -409,22 +412,28 @@ def _place_labels(ctx: RenderContext, fig, ax, rows, event_points, reserved) -> 
             candidates.append((9, str(r["ADM1_EN"]).upper(), p.x, p.y, "region"))
     candidates.sort(key=lambda c: c[0])
     anchors_done: list[tuple[float, float]] = []
-    offsets = [(5, 3, "left", "bottom"), (5, -3, "left", "top"), (-5, 3, "right", "bottom"),
-               (-5, -3, "right", "top"), (0, 7, "center", "bottom"), (0, -7, "center", "top"),
-               (7, 0, "left", "center"), (-7, 0, "right", "center")]
+    ring = [(5, 3, "left", "bottom"), (5, -3, "left", "top"), (-5, 3, "right", "bottom"),
+            (-5, -3, "right", "top"), (0, 7, "center", "bottom"), (0, -7, "center", "top"),
+            (7, 0, "left", "center"), (-7, 0, "right", "center")]
+    # A second, wider ring for crowded spots; (offset, may the label cover event markers?).
+    offsets = [(o, False) for o in ring] + [((dx * 2.2, dy * 2.2, ha, va), False) for dx, dy, ha, va in ring]
     placed = 0
-    for _prio, text, x, y, kind in candidates:
-        if not (xmin <= x <= xmax and ymin <= y <= ymax):
+    placed_names: set[str] = set()
+    for prio, text, x, y, kind in candidates:
+        if not (xmin <= x <= xmax and ymin <= y <= ymax) or text.lower() in placed_names:
             continue
         if placed >= 70:
             break
         # One label per spot: two spellings of one town, or a town and its quarter, read as clutter.
         if kind != "region" and anchors_done and min(math.hypot(ax_ - x, ay_ - y) for ax_, ay_ in anchors_done) < near_m:
             continue
-        size = {"place": style.PLACE_LABEL_PT, "city": style.CITY_LABEL_PT, "region": style.REGION_LABEL_PT}[kind]
-        weight = "bold" if kind == "place" else "normal"
-        colour = {"place": style.BASE["label"], "city": "#3a3a3a", "region": "#9a968c"}[kind]
-        for dx, dy, ha, va in offsets:
+        size = {"place": style.PLACE_LABEL_PT, "city": style.CITY_LABEL_PT, "major": style.MAJOR_CITY_LABEL_PT,
+                "region": style.REGION_LABEL_PT}[kind]
+        weight = {"place": "bold", "major": "semibold"}.get(kind, "normal")
+        colour = {"place": style.BASE["label"], "city": "#3a3a3a", "major": "#111111", "region": "#9a968c"}[kind]
+        # Big cities and the week's captures may, as a last resort, cover a marker.
+        tries = offsets + ([(o, True) for o in ring] if prio <= 0 else [])
+        for (dx, dy, ha, va), over_markers in tries:
             if kind == "region":
                 # Governorate names sit on their area, not beside a point; letter-spaced, quiet.
                 if (dx, dy) != (5, 3):
@@ -437,13 +446,16 @@ def _place_labels(ctx: RenderContext, fig, ax, rows, event_points, reserved) -> 
                                 path_effects=_halo(2.0))
             bb = t.get_window_extent(renderer).expanded(1.06, 1.12)
             inside = bb.x0 >= axbox.x0 and bb.x1 <= axbox.x1 and bb.y0 >= axbox.y0 and bb.y1 <= axbox.y1
-            if inside and not _overlaps(bb, occupied):
+            if inside and not _overlaps(bb, occupied) and (over_markers or not _overlaps(bb, markers)):
                 occupied.append(bb)
+                placed_names.add(text.lower())
                 if kind != "region":
                     anchors_done.append((x, y))
                     placed += 1
-                if kind == "city":
-                    ax.plot([x], [y], "o", ms=2.6, color=style.CITY_DOT, mec="white", mew=0.5, zorder=10)
+                if kind in ("city", "major"):
+                    ms = 4.2 if kind == "major" else 2.6
+                    marker = "s" if kind == "major" else "o"
+                    ax.plot([x], [y], marker, ms=ms, color=style.CITY_DOT, mec="white", mew=0.6, zorder=10)
                 break
             t.remove()
 
