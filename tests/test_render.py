@@ -98,6 +98,7 @@ def test_render_all_writes_every_output(rendered, layers):
     for name in ("control.gif", "control.mp4", "map.html", "stats.png"):
         assert (out / name).stat().st_size > 1000, name
     assert sorted(p.name for p in (out / "heatmaps").glob("*.tif")) == [f"{x}.tif" for x in labels]
+    assert sorted(p.stem for p in (out / "heatmaps").glob("*.qml")) == labels
     assert all(p.exists() for p in files)
 
 
@@ -139,6 +140,16 @@ def test_heatmap_geotiff_crs_nodata_overviews_and_peak(rendered, layers):
     fight = fight[fight["date"].astype(str) < layers.steps[1].end.isoformat()].to_crs(SYRIA_CRS)
     nearest = fight.distance(Point(x, y)).min()
     assert nearest < 25_000
+
+
+def test_heatmap_qml_is_xml_with_a_colour_ramp(rendered):
+    import xml.etree.ElementTree as ET
+
+    out, _ = rendered
+    qml = next((out / "heatmaps").glob("*.qml")).read_text(encoding="utf-8")
+    root = ET.fromstring(qml.split("\n", 1)[1])
+    items = root.findall(".//colorrampshader/item")
+    assert len(items) >= 5 and items[0].get("alpha") == "0"
 
 
 def test_density_peaks_at_a_single_event_and_integrates_to_its_weight(tmp_path):

@@ -101,15 +101,46 @@ def write_geotiff(path: Path, grid: np.ndarray, transform, crs: str, tags: dict)
     return path
 
 
+def heatmap_qml(peak: float) -> str:
+    """A QGIS style for the heatmap GeoTIFFs: the maps' colour ramp, transparent at zero.
+
+    QGIS loads ``<name>.qml`` beside a raster as its default style; the ramp runs to the
+    series' peak so weeks compare.
+    """
+    from geo_control import style
+
+    peak = peak if peak > 0 else 1.0
+    stops = style.HEATMAP_STOPS
+    items = [f'<item alpha="0" value="0" label="0" color="{stops[0]}"/>']
+    for i, colour in enumerate(stops):
+        value = peak * (style.HEATMAP_FLOOR + (1 - style.HEATMAP_FLOOR) * i / (len(stops) - 1))
+        alpha = int(255 * style.HEATMAP_MAX_ALPHA * min(1.0, 0.45 + i / (len(stops) - 1)))
+        items.append(f'<item alpha="{alpha}" value="{value:.6g}" label="{value:.3g}" color="{colour}"/>')
+    return (
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+        '<qgis version="3.22.0" styleCategories="AllStyleCategories">\n <pipe>\n'
+        f'  <rasterrenderer type="singlebandpseudocolor" band="1" opacity="1" alphaBand="-1" '
+        f'classificationMin="0" classificationMax="{peak:.6g}" nodataColor="">\n'
+        "   <rasterTransparency/>\n   <rastershader>\n"
+        f'    <colorrampshader colorRampType="INTERPOLATED" classificationMode="1" clip="0" '
+        f'minimumValue="0" maximumValue="{peak:.6g}">\n     '
+        + "\n     ".join(items)
+        + "\n    </colorrampshader>\n   </rastershader>\n  </rasterrenderer>\n </pipe>\n</qgis>\n"
+    )
+
+
 def write_all(ctx: RenderContext, settings, out_dir: Path) -> list[Path]:
-    """``heatmaps/<step>.tif`` for every step."""
-    paths = []
+    """``heatmaps/<step>.tif`` (and its QGIS ``.qml`` style) for every step."""
+    paths: list[Path] = []
+    qml = heatmap_qml(ctx.heat_max)
     for st in ctx.steps:
         tags = {
             "step": st.label, "valid_from": st.start.isoformat(), "valid_to": st.end.isoformat(),
             "units": "events per km2", "bandwidth_km": settings.heatmap_bandwidth_km,
             "actions": ",".join(FIGHTING_ACTIONS), "software": "geo_control",
         }
-        paths.append(write_geotiff(out_dir / "heatmaps" / f"{st.label}.tif", ctx.heat[st.label],
-                                   ctx.heat_transform, ctx.crs, tags))
+        tif = write_geotiff(out_dir / "heatmaps" / f"{st.label}.tif", ctx.heat[st.label],
+                            ctx.heat_transform, ctx.crs, tags)
+        tif.with_suffix(".qml").write_text(qml, encoding="utf-8")
+        paths += [tif, tif.with_suffix(".qml")]
     return paths
