@@ -121,6 +121,11 @@ COORDINATED = re.compile(r"\s*,?\s*(?:and|or|and\s+then|then)\s+(?:even\s+|also\
 FIGHTING_REPORTED = re.compile(
     r"\s*(?:(?:and|or)\s+(?:even\s+)?[\w\s-]{0,30}?\s+)?(?:were|was|have\s+been|has\s+been|had\s+been)\s+(?:also\s+)?reported|"
     r"\s*(?:continued|continue|erupted|intensified|raged|broke\s+out|resumed|were\s+ongoing|are\s+ongoing)\b", re.IGNORECASE)
+NON_AGENT = re.compile(
+    r"\b(?:aid|convoys?|civilians|residents|families|people|journalists|reporters|delegations?|trucks|buses|supplies|"
+    r"refugees|IDPs|displaced|inspectors|observers|monitors|negotiators|talks|roads?|prices|envoys?|diplomats|"
+    r"humanitarian|medical|ambulances|evacuees|returnees|shelling|airstrikes|strikes|rockets|shells|missiles)\b[^§]*$",
+    re.IGNORECASE)
 GENERIC_AFTER = re.compile(
     r"\s+(?:that|which|where)\b|\s+(?:in|of|near|around|outside|inside|(?:east|west|north|south)\s+of)\s+(?:the\s+)?"
     r"(?:(?:north|south|east|west)(?:ern)?\s+|central\s+)?(?:(?:part|parts|side|half|edge|outskirts)\s+of\s+)?(?:the\s+)?"
@@ -212,7 +217,9 @@ def _place_mentions(masked: str) -> list[Mention]:
         for t in tokens:
             w = t.group()
             low = w.lower().rstrip(".,")
-            if low in lx.STOP_FIRST and not re.fullmatch(lx.DIR_ADJ, low, re.IGNORECASE) or (
+            if w[:1].islower() and runs[-1] and t is not tokens[-1] and not COMPOUND_OK.match(w):
+                runs[-1].append(t)  # a particle inside a name: "Shaqqat an Nuhaylah", "Thaniyat as Safwani"
+            elif low in lx.STOP_FIRST and not re.fullmatch(lx.DIR_ADJ, low, re.IGNORECASE) or (
                 w[:1].isupper() and _is_trigger_word(w)
             ) or w.lower() in ("al", "el", "ad") and t is tokens[-1] or COMPOUND_OK.match(w) or w.lower() in COUNTRIES:
                 runs.append([])
@@ -948,6 +955,10 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                     it.distance_km = it.distance_km or float(within.group(1))
             actor = _find_actor(d, sent, ts, te, items[-1].mention.end if not subject_is_place else te,
                                 subject_is_place, action, carry)
+            if actor is None and not subject_is_place and NON_AGENT.search(d.masked[_clause_start(d, sent, ts) : ts]):
+                if action in ("advance", "capture", "withdraw", "hold", "siege"):
+                    continue  # "Aid convoys reached X": no force moved
+                actor = ("", ["unknown"])
             if actor is None and (not subject_is_place or action in ("capture", "contest") or sent_actor is not None):
                 actor = sent_actor or carry
             if actor is None and action != "attack":

@@ -175,7 +175,7 @@ NEGATED_CUE = re.compile(
 # --------------------------------------------------------------------------------------------
 PARTICLE = r"(?:al|el|ad|ash|as|at|az|ar|an|adh|ath|ed|es|et|er|ez|ul|um|umm|bin|ibn|abu|bani|beni|de|di|du|la|le|Al|El|Ad|As|Ash|Az|Ar|At|An)"
 _CAP = r"[A-Z][\w'’]*(?:-[\w'’]+)*"
-_TOK = rf"(?:{_CAP}|{PARTICLE}[-‐][\w'’]+(?:-[\w'’]+)*|{PARTICLE}\s+(?=[A-Z]))"
+_TOK = rf"(?:{_CAP}|{PARTICLE}[-‐][\w'’]+(?:-[\w'’]+)*|{PARTICLE}(?=[ \t]+[A-Z]))"
 FEATURE_WORDS = (
     r"oil\s+fields?|gas\s+fields?|oilfields?|gasfields?|pumping\s+station|power\s+station|power\s+plant|"
     r"(?:military\s+)?air\s?base|airport|airfield|dam|bridge|(?:border\s+)?crossing|neighbou?rhoods?|district|"
@@ -319,7 +319,7 @@ BOUNDARY = re.compile(
     r"(?:after|before)(?!\s+(?:dawn|noon|midday|midnight|sunrise|sunset|daybreak|nightfall|the\s+end))|since|until|"
     r"bringing|vowing|adding|saying)\b|"
     r",\s+(?:the\s+|a\s+|an\s+)?(?:[\w§'’-]+\s+){0,4}?(?:said|says|reported|reports|told|claimed|claims|announced|added|stated|confirmed|denied)\b|"
-    r",\s+(?=(?!including\b|during\b|notably\b)[a-z]+ing\b)|"
+    r",\s+(?=(?!including\b|during\b|notably\b)[a-z]+ing\b)|\bas\s+(?=(?:the\s+)?" + MASK + r")|"
     r"\bthat\b(?!\s+(?:it|they|he|she|the\s+group|" + MASK + r"+|\w+)\s+(?:had\s+)?(?:been\s+)?(?:controlling|controlled|held|holding|captured|seized|occupied))",
     re.IGNORECASE,
 )

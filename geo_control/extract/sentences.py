@@ -11,7 +11,7 @@ ABBREVIATIONS = frozenset(
 )
 PARAGRAPH = re.compile(r"\n[ \t]*\n")
 LINE = re.compile(r"\n")
-END = re.compile(r"[.!?]+[\"'”’)\]]*\s+(?=[\"“'(\[]?[A-Z0-9§#*])")
+END = re.compile(r"[.!?]+[\"'”’)\]]*\s+(?=[\"“'(\[]?(?:[A-Z0-9§#*]|(?:al|el|ad|as|ash|an|ar|az|at)-))")
 
 
 @dataclass(frozen=True)
