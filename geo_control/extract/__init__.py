@@ -327,7 +327,11 @@ def _scan(doc: Document, factions: FactionRegistry) -> _Doc:
         for h in lx.CONTEXT_HINT.finditer(norm, a, key.end() + 40):
             name = (h.group("name") or h.group("name2") or "").strip()
             if h.start() >= seen_hint and name and name.lower() not in lx.STOP_FIRST and lx.MASK not in masked[h.start():h.end()]:
-                hints.append((h.start(), norm[h.start():h.end()].strip()))
+                hint = norm[h.start():h.end()].strip()
+                first = hint.split(" ", 1)
+                if len(first) == 2 and first[0].lower() in lx.STOP_FIRST and not re.fullmatch(lx.DIR_ADJ, first[0], re.IGNORECASE):
+                    hint = first[1]  # "In Daraa governorate" -> "Daraa governorate"
+                hints.append((h.start(), hint))
                 seen_hint = h.end()
     return _Doc(doc, text, masked, found, allm, [p.start for p in allm], triggers, [t.start() for t in triggers],
                 boundaries, dates, [d.start for d in dates], hints, factions)

@@ -347,6 +347,6 @@ HINT_KEY = re.compile(r"governorate|province|countryside|district|region|desert"
 CONTEXT_HINT = re.compile(
     r"(?:(?:north|south|east|west|northeast|northwest|southeast|southwest)(?:ern)?\s+|central\s+)?"
     r"(?P<name>[A-Z][\w'’]*(?:[- ](?:(?:ez|az|al|el|ar|as|ad|ash)-)?[A-Z][\w'’]*){0,2})\s+"
-    r"(?P<kind>[Gg]overnorate|[Pp]rovince|countryside|[Dd]istrict|[Rr]egion|desert|[Cc]ountryside)\b|"
-    r"(?:[Gg]overnorate|[Pp]rovince)\s+of\s+(?P<name2>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)",
+    r"(?P<kind>(?i:governorate|province|countryside|district|region|desert))\b|"
+    r"(?i:governorate|province)\s+of\s+(?P<name2>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)",
 )
