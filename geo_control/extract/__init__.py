@@ -767,7 +767,11 @@ def _modality(d: _Doc, sent: Sentence, ts: int, te: int) -> tuple[str, bool]:
         return "negated", attempt  # "breaking the siege of X": the siege ends
     if attempt:
         return "asserted" if not lx.EXPECTED_CUE.search(pre) else "expected", True
-    if lx.EXPECTED_CUE.search(pre) or (lx.INFINITIVE_TO.search(pre) and not lx.FACTUAL_TO.search(pre)):
+    cue = lx.EXPECTED_CUE.search(pre)
+    if cue and cue.group(0).lower() in ("likely", "possibly", "potential", "possible") and \
+            PAST_TRIGGER.search(pre[cue.end():] + d.masked[ts:te]) and not lx.EXPECTED_CUE.search(pre, cue.end()):
+        return "claimed", False  # "ISIS likely conducted the attack": an assessment of the past
+    if cue or (lx.INFINITIVE_TO.search(pre) and not lx.FACTUAL_TO.search(pre)):
         return "expected", False
     claimed = d.claims.get(sent.start)
     if claimed is None:
