@@ -949,11 +949,12 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                         besieged_side = other
             if not items and action == "withdraw":
                 items = _subject_location(d, sent, ts, memory, last_places)
-            if not items and last_places and action in ("capture", "withdraw", "hold", "attack") and PARTS_OBJECT.match(
-                    d.masked, te):
+            parts = PARTS_OBJECT.match(d.masked, te) if not items and last_places else None
+            if parts and action in ("capture", "withdraw", "hold", "attack"):
                 # "The militants retook several neighbourhoods": parts of the city just named.
                 p0 = last_places[0]
-                items = [Item(Mention(te, te, p0.name, anaphor=True), [p0.name], partial=True)]
+                span = (parts.start() + len(parts.group(0)) - len(parts.group(0).lstrip()), parts.end())
+                items = [Item(Mention(span[0], span[1], p0.name, anaphor=True), [p0.name], partial=True)]
             if not items:
                 continue
             within = WITHIN.match(m.group(0))
