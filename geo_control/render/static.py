@@ -429,7 +429,7 @@ def _place_labels(ctx: RenderContext, fig, ax, rows, event_points, reserved) -> 
             continue
         size = {"place": style.PLACE_LABEL_PT, "city": style.CITY_LABEL_PT, "major": style.MAJOR_CITY_LABEL_PT,
                 "region": style.REGION_LABEL_PT}[kind]
-        weight = {"place": "bold", "major": "semibold"}.get(kind, "normal")
+        weight = {"place": "bold", "major": "bold"}.get(kind, "normal")
         colour = {"place": style.BASE["label"], "city": "#3a3a3a", "major": "#111111", "region": "#9a968c"}[kind]
         # Big cities and the week's captures may, as a last resort, cover a marker.
         tries = offsets + ([(o, True) for o in ring] if prio <= 0 else [])
