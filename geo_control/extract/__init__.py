@@ -137,6 +137,10 @@ PERSON_AFTER = re.compile(
     r",\s+(?:a|an|the)\s+(?:senior\s+|top\s+|prominent\s+|former\s+|local\s+|high-ranking\s+)?(?:" + lx.MASK +
     r"+\s+)?(?:[\w-]+\s+)?(?:commander|leader|emir|official|figure|member|fighter|financier|militant|spokesman|"
     r"officer|general|cleric|judge|deputy)\b", re.IGNORECASE)
+UNNAMED_IN = re.compile(
+    r"\b(?:towns?|villages?|cities|city|hamlets?|settlements?|areas?|positions|farms|hills?|hilltops?|points)\s+"
+    r"(?:in|near|of|around|across|throughout)\s+(?:the\s+)?(?:(?:north|south|east|west)(?:-?(?:east|west))?(?:ern)?\s+|central\s+)?$",
+    re.IGNORECASE)
 COUNTRIES = frozenset("syria iraq turkey jordan lebanon israel iran russia egypt".split())
 TITLE_SMALL = frozenset("a an the of in on at to for from by and or with as into near".split())
 
@@ -246,6 +250,9 @@ def _place_mentions(masked: str) -> list[Mention]:
             if name.lower() in lx.NOT_PLACE or lx.NATIONALITY.match(name) and not feature:
                 continue
             kind = ""
+            last_word = run[-1].group().lower()
+            if not feature and last_word in ("province", "governorate", "countryside", "district", "region", "desert"):
+                kind = last_word  # "Deir ez-Zor Province"
             if feature:
                 e = m.end()
                 kind = feature.split()[-1].lower()
@@ -465,6 +472,10 @@ def _parse_object(d: _Doc, a: int, b: int, action: str, memory: list[Mention],
             break  # "captured Abu Omar, a senior ISIS commander": a person
         if c.anaphor and not c.there and GENERIC_AFTER.match(d.masked, c.end):
             continue  # "the area that it had been controlling in X": a generic noun, not "the area" = X
+        gap_text = d.masked[pos:c.start]
+        region = bool(c.part) or c.kind in CONTEXT_KINDS or bool(DIR_ADJ_END.search(gap_text))
+        if region and action != "attack" and UNNAMED_IN.search(gap_text):
+            break  # "a strategic town in southern Idlib", "eight villages in the Afrin countryside": unnamed
         ok, lower_items = _check_gap(d, pos, c.start, started, action)
         if not ok:
             break
@@ -476,7 +487,7 @@ def _parse_object(d: _Doc, a: int, b: int, action: str, memory: list[Mention],
         if not names:
             pos, started = c.end, True
             continue
-        if started and items and (c.kind in CONTEXT_KINDS and not SEPARATOR.search(gap) or LOCATOR_GAP.fullmatch(gap)):
+        if started and items and (c.kind in CONTEXT_KINDS and not re.search(r"\band\b|\bor\b", gap) or LOCATOR_GAP.fullmatch(gap)):
             # "Mesraba in Eastern Ghouta", "the Sheikh Saeed district of eastern Aleppo", "al-Hari,
             # south-east of Abu Kamal": the second name locates the first, it is no new place.
             for it in items:
