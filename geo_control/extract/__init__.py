@@ -141,6 +141,9 @@ UNNAMED_IN = re.compile(
     r"\b(?:towns?|villages?|cities|city|hamlets?|settlements?|areas?|positions|farms|hills?|hilltops?|points)\s+"
     r"(?:in|near|of|around|across|throughout)\s+(?:the\s+)?(?:(?:north|south|east|west)(?:-?(?:east|west))?(?:ern)?\s+|central\s+)?$",
     re.IGNORECASE)
+KIND_OF = re.compile(r"\b(city|town|village|neighbou?rhood|district|camp|pocket|area)\s+of\s+$", re.IGNORECASE)
+NUMBERED = frozenset("hill height heights point brigade base battalion regiment station checkpoint kilometer km road".split())
+NUMBER_AFTER = re.compile(r"[ \t]+\d{1,4}\b(?![.,]\d)")
 COUNTRIES = frozenset("syria iraq turkey jordan lebanon israel iran russia egypt".split())
 TITLE_SMALL = frozenset("a an the of in on at to for from by and or with as into near".split())
 
@@ -261,11 +264,13 @@ def _place_mentions(masked: str) -> list[Mention]:
                 continue
             if not feature and any(t.group().lower() in ORG_WORDS for t in run):
                 continue  # "the Red Cross", "the Syrian Observatory", "the Defence Ministry": not places
-            else:
-                before = masked[max(0, s - 40) : s]
-                km = re.search(r"\b(city|town|village|neighbou?rhood|district|camp|pocket|area)\s+of\s+$", before, re.IGNORECASE)
+            if not kind:
+                km = KIND_OF.search(masked, max(0, s - 40), s)
                 if km:
-                    kind = km.group(1).lower()
+                    kind = km.group(1).lower()  # "the border city of Abu Kamal"
+            if not feature and last_word in NUMBERED and (num := NUMBER_AFTER.match(masked, e)):
+                e = num.end()  # "Hill 853", "Brigade 137", "Point 325"
+                name = masked[s:e]
             out.append(Mention(s, e, name, kind=kind, part=part))
     return out
 
