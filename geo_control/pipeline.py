@@ -123,8 +123,12 @@ def run(
     settings = settings or Settings()
     data = settings.resolved_data_dir()
     factions = FactionRegistry.load(data, settings.factions_file)
-    baseline_gdf = read_baseline(baseline) if baseline else None
+    baseline_gdf = read_baseline(baseline, factions) if baseline else None
     total, stream = iter_reports(inputs, default_date=default_date)
+    # An unwritable --out must fail now, not after every report has been read and mapped:
+    # an empty staging round trip raises the same OutputError the final write would.
+    with staged_output(Path(out)):
+        pass
     # Texts are dropped once extracted: only names, dates and checksums stay for run.json.
     documents: list[Document] = []
 
