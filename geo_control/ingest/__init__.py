@@ -14,10 +14,10 @@ import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from geo_control.errors import InputError, MissingInputError, ReportDateError
+from geo_control.errors import InputError, ManifestError, MissingInputError, ReportDateError
 from geo_control.ingest.clean import clean_text
 from geo_control.ingest.manifest import ManifestRow, read_manifest
-from geo_control.ingest.readers import SUFFIXES, read_text
+from geo_control.ingest.readers import SUFFIXES, looks_binary, read_text
 from geo_control.ingest.textdate import find_report_date
 from geo_control.records import Document
 
@@ -44,12 +44,18 @@ def _expand(paths: Sequence[str | Path]) -> list[tuple[Path, dict[str, ManifestR
                 raise MissingInputError(
                     f"{path}: folder holds no reports ({', '.join(SUFFIXES)}); add reports or name another folder"
                 )
+            present = {f.relative_to(path).as_posix() for f in path.rglob("*")} | {f.name for f in files}
+            for name in manifest:
+                if name not in present:
+                    raise ManifestError(f"{path / 'manifest.csv'}: row '{name}' names no file in {path}; "
+                                        "fix the file name or delete the row")
             for f in files:
                 key = f.relative_to(path).as_posix()
                 rows = {key: manifest[key]} if key in manifest else (
                     {key: manifest[f.name]} if f.name in manifest else {})
                 found.append((f, {f.name: rows[key]} if rows else {}))
         else:
+            _check_format(path)
             manifest = {}
             m = path.parent / "manifest.csv"
             if m.is_file():
@@ -60,10 +66,28 @@ def _expand(paths: Sequence[str | Path]) -> list[tuple[Path, dict[str, ManifestR
     return found
 
 
+def _check_format(path: Path) -> None:
+    """A file named on the command line in a format no reader handles (.docx, .xlsx) stops the run."""
+    if path.suffix.lower() in SUFFIXES or not path.is_file():
+        return
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return  # read_report says why
+    if looks_binary(head):
+        raise InputError(f"{path}: {path.suffix or 'this'} files are not reports this tool reads; "
+                         f"save it as text or PDF ({', '.join(SUFFIXES)})")
+
+
 def read_report(path: Path, default_date: dt.date | None = None,
                 manifest_row: ManifestRow | None = None) -> Document | None:
     """One report as a Document, or None (with a warning) when it holds no readable text."""
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        log.warning("%s: cannot read the report (%s); skipped", path, exc.strerror)
+        return None
     sha = hashlib.sha256(raw).hexdigest()
     text = read_text(path, raw)
     if text is None:

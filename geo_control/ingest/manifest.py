@@ -22,9 +22,13 @@ class ManifestRow:
 def read_manifest(path: Path) -> dict[str, ManifestRow]:
     """Rows of a manifest by file name (as written in its ``file`` column)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        text = path.read_text(encoding="cp1252")
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            text = path.read_text(encoding="cp1252")
+    except OSError as exc:
+        raise ManifestError(f"{path}: cannot read the manifest ({exc.strerror}); fix its permissions "
+                            "or remove it") from None
     reader = csv.DictReader(text.splitlines())
     fields = [f.strip().lower() for f in (reader.fieldnames or [])]
     if "file" not in fields or "date" not in fields:
