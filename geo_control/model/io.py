@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -86,11 +87,14 @@ def read_baseline(path: str | Path, factions=None) -> gpd.GeoDataFrame:
     import pyogrio
 
     try:
-        layer = None
-        if path.suffix.lower() == ".gpkg":
-            names = [n for n, _ in pyogrio.list_layers(path)]
-            layer = "control" if "control" in names else None
-        gdf = pyogrio.read_dataframe(path, layer=layer)
+        # GDAL's own warnings (a bad GeoPackage header...) would add lines to the one error line.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            layer = None
+            if path.suffix.lower() == ".gpkg":
+                names = [n for n, _ in pyogrio.list_layers(path)]
+                layer = "control" if "control" in names else None
+            gdf = pyogrio.read_dataframe(path, layer=layer)
     except Exception as exc:
         if exc.__class__.__module__.startswith("pyogrio"):
             raise BaselineError(f"{path}: cannot read the baseline ({exc}); give a GeoPackage or GeoJSON") from None
@@ -117,7 +121,11 @@ def normalise_baseline(gdf: gpd.GeoDataFrame, factions, name: str) -> gpd.GeoDat
                             "government, isis, sdf")
     out = gdf.to_crs(STORAGE_CRS)
     out = out[out.geometry.notna() & ~out.geometry.is_empty]
-    out = out[out.geom_type.isin(["Polygon", "MultiPolygon"])]
+    polygons = out.geom_type.isin(["Polygon", "MultiPolygon"])
+    if len(out) and not polygons.any():
+        kinds = ", ".join(sorted(set(out.geom_type)))
+        raise BaselineError(f"{name}: baseline holds no polygons ({kinds}); give control areas as polygons")
+    out = out[polygons]
     facs = []
     for value in out[col].astype(str):
         v = value.strip()
