@@ -126,6 +126,7 @@ NON_AGENT = re.compile(
     r"refugees|IDPs|displaced|inspectors|observers|monitors|negotiators|talks|roads?|prices|envoys?|diplomats|"
     r"humanitarian|medical|ambulances|evacuees|returnees|shelling|airstrikes|strikes|rockets|shells|missiles)\b[^§]*$",
     re.IGNORECASE)
+LED_BEFORE = re.compile(r"\b([A-Z][\w'’]*)-(?:led|backed|supported|sponsored|run)\s+(?:[a-z-]+\s+)?$")
 GENERIC_AFTER = re.compile(
     r"\s+(?:that|which|where)\b|\s+(?:in|of|near|around|outside|inside|(?:east|west|north|south)\s+of)\s+(?:the\s+)?"
     r"(?:(?:north|south|east|west)(?:ern)?\s+|central\s+)?(?:(?:part|parts|side|half|edge|outskirts)\s+of\s+)?(?:the\s+)?"
@@ -702,6 +703,11 @@ def _find_actor(d: _Doc, sent: Sentence, ts: int, te: int, obj_end: int, subject
         mod = re.search("(" + lx.MASK + r"+)(?:'s)?\s+(?:[a-z-]+\s+)?$", d.masked[max(sent.start, ts - 50) : ts])
         i = by_start.get(max(sent.start, ts - 50) + mod.start(1)) if mod else None
         return _actor_at(d, i, sent) if i is not None else ("", ["unknown"])
+    led = LED_BEFORE.search(d.masked, max(sent.start, ts - 40), ts)
+    if led and NOUN_TRIGGER.search(trig):
+        fid = d.registry.resolve(led.group(1))
+        if fid:
+            return led.group(0).split("-")[0], [fid]  # "the HTS-led offensive"
     # A modifier of the trigger noun: "a Daesh attack", "a Turkish drone strike", "an ISIS advance".
     mod = re.search("(" + lx.MASK + r"+)(?:'s)?\s+(?:[a-z-]+\s+)?$", d.masked[max(sent.start, ts - 50) : ts])
     if mod and not subject_is_place and NOUN_TRIGGER.search(trig):

@@ -33,6 +33,7 @@ _CAPTURE = [
     r"chas(?:ed|ing|es?))(?=\s+(?:the\s+)?" + MASK + r"+[^.;]{0,30}?\s+(?:out\s+of|from)\s)",
     r"fell\s+(?:in)?to|fallen\s+(?:in)?to|falls?\s+(?:in)?to|falling\s+(?:in)?to|"
     r"c[ao]me\s+under\s+(?:the\s+)?(?:full\s+)?control\s+of|fell\s+under\s+(?:the\s+)?control\s+of",
+    r"declar(?:ed|es|ing|e)\s+(?:full\s+|final\s+|total\s+|complete\s+)?victory",
 ]
 _ADVANCE = [
     r"advanc(?:ed|es|ing|e)|push(?:ed|es|ing)?(?!\s+back)|progress(?:ed|es|ing)?|"
@@ -74,7 +75,7 @@ _WITHDRAW = [
     r"pull(?:ed|s|ing)?\s+(?:out|back)|abandon(?:ed|s|ing)?|los(?:t|es|ing|e)(?!\s+(?:\d|dozens|men|fighters|troops|soldiers|members|lives|their\s+lives))|"
     r"(?:were|was|been|being|are|is)\s+(?:\w+ly\s+)?(?:driven|expelled|ousted|pushed|forced|kicked|chased)\s+(?:out\s+of|from|back\s+from)|"
     r"handed\s+over|hand(?:s|ing)?\s+over|relinquish(?:ed|es|ing)?|gave\s+up|giv(?:es|ing)\s+up|"
-    r"collaps(?:ed|es|ing|e)|left(?!\s+(?:behind|bank|side|wing|over|for|to\s+the|in\s+place|with|the\s+(?:area|town|city|village)\s+to))",
+    r"collaps(?:ed|es|ing|e)|surrender(?:ed|s|ing)?|capitulat(?:ed|es|ing|e)|left(?!\s+(?:behind|bank|side|wing|over|for|to\s+the|in\s+place|with|the\s+(?:area|town|city|village)\s+to))",
 ]
 _ATTACK = [
     r"air\s*-?strikes?|air\s+raids?|air\s+attacks?|drone\s+strikes?|missile\s+strikes?|strikes?|struck|"
