@@ -192,3 +192,12 @@ def test_pdf(tmp_path):
     (doc,) = read_reports([tmp_path / "r.pdf"])
     assert doc.date == dt.date(2017, 9, 13)
     assert "captured Shaddadi" in doc.text
+
+
+def test_html_metadata_date(tmp_path):
+    html = """<html><head><meta property="article:published_time" content="2019-10-13T08:00:00+00:00">
+    <title>Turkish-backed rebels push into Ras al-Ain</title></head><body><article><p>Turkish-backed rebels
+    pushed into the town of Ras al-Ain on Saturday.</p></article></body></html>"""
+    (tmp_path / "r.htm").write_text(html, encoding="utf-8")
+    (doc,) = read_reports([tmp_path / "r.htm"])
+    assert (doc.date, doc.date_source) == (dt.date(2019, 10, 13), "text")

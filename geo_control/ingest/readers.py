@@ -40,6 +40,7 @@ def html_to_text(markup: str) -> str:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(markup, "html.parser")
+    published = _published(soup)
     for tag in soup(["script", "style", "noscript", "nav", "footer", "form", "aside", "iframe", "svg",
                      "button", "header"]):
         tag.decompose()
@@ -60,7 +61,22 @@ def html_to_text(markup: str) -> str:
     h1 = root.find("h1") if hasattr(root, "find") else None
     if title and not h1 and title not in body[:500]:
         body = title + "\n\n" + body
+    if published:
+        body = f"Published {published}\n\n" + body  # the page's own date, for ingest's date finder
     return body
+
+
+def _published(soup) -> str:
+    """The publication date a page declares in its metadata (YYYY-MM-DD), or ""."""
+    for attrs in ({"property": "article:published_time"}, {"name": "date"}, {"itemprop": "datePublished"},
+                  {"name": "pubdate"}, {"property": "og:published_time"}):
+        tag = soup.find("meta", attrs=attrs)
+        if tag and re.match(r"\d{4}-\d\d-\d\d", str(tag.get("content", ""))):
+            return str(tag["content"])[:10]
+    tag = soup.find("time", attrs={"datetime": True})
+    if tag and re.match(r"\d{4}-\d\d-\d\d", str(tag.get("datetime", ""))):
+        return str(tag["datetime"])[:10]
+    return ""
 
 
 def pdf_to_text(raw: bytes, path: Path) -> str | None:
