@@ -22,7 +22,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-from shapely.geometry import mapping
+from shapely.geometry import box, mapping
 
 from geo_control import style
 from geo_control.crs import STORAGE_CRS
@@ -142,15 +142,15 @@ def time_features(ctx: RenderContext) -> list[dict]:
     from geo_control.render.static import arrow_polygon
 
     feats: list[dict] = []
-    country = _to_wgs84(ctx.base.syria, 1000.0)
     width = ctx.extent[2] - ctx.extent[0]
+    centre = gpd.GeoSeries([box(*ctx.extent).centroid], crs=ctx.crs).to_crs(STORAGE_CRS).iloc[0]
     for st in ctx.steps:
         t = _iso(st.start)
-        # An invisible outline per step, so every step is on the slider even with no features.
-        for geom in country.geometry:
-            f = _feature(geom, t, {"style": {"stroke": False, "fill": False}, "kind": "frame"})
-            if f:
-                feats.append(f)
+        # An invisible point per step, so every step is on the slider even with no features.
+        feats.append({"type": "Feature", "geometry": mapping(centre),
+                      "properties": {"times": [t], "kind": "frame", "icon": "circle",
+                                     "iconstyle": {"radius": 0, "stroke": False, "fill": False,
+                                                   "interactive": False}}})
         control = ctx.control[ctx.control["step"] == st.label] if len(ctx.control) else ctx.control
         for _, r in _to_wgs84(control, 150.0).iterrows():
             status = str(r.get("status", "held"))
@@ -324,7 +324,17 @@ def write_html(ctx: RenderContext, layers, settings, path: Path) -> Path:
     add_base(b.wide_lakes, "Lakes", {"fillColor": style.BASE["lake"], "color": style.BASE["river"], "weight": 0.5,
                                 "fillOpacity": 1})
     towns = folium.FeatureGroup(name="Towns", control=True)
-    for _, r in _to_wgs84(ctx.base.cities.head(60)).iterrows():
+    # Labels do not move out of each other's way in Leaflet: keep towns at least ~2% of the
+    # view apart, largest first.
+    kept: list = []
+    keep: list[bool] = []
+    spacing = 0.022 * (ctx.extent[2] - ctx.extent[0])
+    for geom in ctx.base.cities.geometry:
+        keep.append(all(geom.distance(k) > spacing for k in kept))
+        if keep[-1]:
+            kept.append(geom)
+    spaced = ctx.base.cities[keep]
+    for _, r in _to_wgs84(spaced.head(60)).iterrows():
         folium.Marker([r.geometry.y, r.geometry.x], icon=folium.DivIcon(
             html=f"<div class='gc-town'><span></span>{_esc(r['name'])}</div>", icon_size=(140, 16),
             icon_anchor=(3, 8)), interactive=False).add_to(towns)

@@ -424,8 +424,11 @@ def _place_labels(ctx: RenderContext, fig, ax, rows, event_points, reserved) -> 
             continue
         if placed >= 70:
             break
-        # One label per spot: two spellings of one town, or a town and its quarter, read as clutter.
-        if kind != "region" and anchors_done and min(math.hypot(ax_ - x, ay_ - y) for ax_, ay_ in anchors_done) < near_m:
+        # One label per spot: two spellings of one town, or a town and its quarter, read as clutter;
+        # reference towns keep a wider spacing so dense areas do not fill with names.
+        spacing = near_m * (3.0 if kind == "city" else 1.0)
+        if kind != "region" and anchors_done and \
+                min(math.hypot(ax_ - x, ay_ - y) for ax_, ay_ in anchors_done) < spacing:
             continue
         size = {"place": style.PLACE_LABEL_PT, "city": style.CITY_LABEL_PT, "major": style.MAJOR_CITY_LABEL_PT,
                 "region": style.REGION_LABEL_PT}[kind]
