@@ -127,6 +127,7 @@ NON_AGENT = re.compile(
     r"humanitarian|medical|ambulances|evacuees|returnees|shelling|airstrikes|strikes|rockets|shells|missiles)\b[^§]*$",
     re.IGNORECASE)
 LED_BEFORE = re.compile(r"\b([A-Z][\w'’]*)-(?:led|backed|supported|sponsored|run)\s+(?:[a-z-]+\s+)?$")
+ONGOING_BEFORE = re.compile(r"\bthe\s+(?:ongoing|current|continuing|unfolding)\s+(?:[a-z-]+\s+)?$", re.IGNORECASE)
 GENERIC_AFTER = re.compile(
     r"\s+(?:that|which|where)\b|\s+(?:in|of|near|around|outside|inside|(?:east|west|north|south)\s+of)\s+(?:the\s+)?"
     r"(?:(?:north|south|east|west)(?:ern)?\s+|central\s+)?(?:(?:part|parts|side|half|edge|outskirts)\s+of\s+)?(?:the\s+)?"
@@ -1002,6 +1003,16 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                 continue  # "Aid convoys reached Douma": movement by no force the report names
             actor_text, fids = actor if actor else ("", ["unknown"])
             modality, attempt = _modality(d, sent, ts, te)
+            if ONGOING_BEFORE.search(d.masked, max(sent.start, ts - 30), ts) and NOUN_TRIGGER.search(m.group(0).lower()):
+                # "will not take part in the ongoing advance on X": the advance itself is a fact.
+                modality, attempt = "asserted", False
+                f = d.factions
+                near = f[bisect.bisect_left(f, (sent.start, -1, "")) : bisect.bisect_left(f, (ts, -1, ""))]
+                if near:
+                    actor_text, fids = _actor_at(d, f.index(near[-1]), sent)
+                ongoing = True
+            else:
+                ongoing = False
             if declared and modality == "asserted":
                 modality = "claimed"
             act = action
@@ -1014,7 +1025,7 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
             if act == "advance" and not within and vacated and all(
                     vacated.get(n) not in (None, *fids) for it in items for n in it.names if it.relation in ("", "near")):
                 act = "capture"  # "rebels left X ..., and government troops moved into both towns": taken over
-            date, precision = _date_for(d, sent, ts, te, act)
+            date, precision = _date_for(d, sent, ts, te, act) if not ongoing else (doc.date, "doc")
             if precision == "doc" and sent_date is not None:
                 date, precision = sent_date  # "advanced on Thursday, seizing A and B": the same day
             elif precision == "doc" and para_date is not None and PAST_TRIGGER.search(m.group(0)) \
