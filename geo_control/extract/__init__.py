@@ -900,7 +900,6 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
     memory: list[Mention] = []          # places a later "the town" may refer to, in reading order
     last_places: list[Mention] = []     # the places of the last statement ("there", "both towns")
     carry: Actor | None = None          # the paragraph's last actor: "Soon, they ..."
-    doc_carry: Actor | None = None      # the report's last actor, for control statements naming none
     recent_actors: list[Actor] = []
     para_date: tuple[dt.date, str] | None = None
     vacated: dict[str, str] = {}
@@ -993,8 +992,6 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                 actor = ("", ["unknown"])
             if actor is None and (not subject_is_place or action in ("capture", "contest") or sent_actor is not None):
                 actor = sent_actor or carry
-            if actor is None and action != "attack":
-                actor = doc_carry
             if besieged_side is not None:
                 actor = besieged_side
             if implicit_subject and not _named_in_clause(d, sent, ts, te):
@@ -1057,7 +1054,7 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                         vacated[n] = fids[0]
             if actor is not None:
                 recent_actors.append(actor)
-                carry = doc_carry = actor
+                carry = actor
                 if actor[1] != ["unknown"]:
                     sent_actor = actor
             last_places = [it.mention if not it.mention.anaphor else Mention(it.mention.start, it.mention.end, n)
