@@ -186,7 +186,7 @@ def _cities(data_dir, crs: str, view, syria, width_m: float) -> gpd.GeoDataFrame
     Syrian towns from GeoNames (population known); abroad only regional centres.
     """
     path = data_dir / "gazetteer" / "geonames_cities500_syria_region.tsv.gz"
-    empty = gpd.GeoDataFrame({"name": [], "rank": [], "pop": []}, geometry=[], crs=crs)
+    empty = gpd.GeoDataFrame({"name": [], "rank": [], "pop": [], "abroad": [], "major": []}, geometry=[], crs=crs)
     if not path.exists():
         return empty
     df = pd.read_csv(path, sep="\t", usecols=["name", "asciiname", "latitude", "longitude", "feature_code",
@@ -200,12 +200,15 @@ def _cities(data_dir, crs: str, view, syria, width_m: float) -> gpd.GeoDataFrame
     df = df[home | abroad]
     # GeoNames writes ayn as a backtick (I`zaz); an apostrophe reads better on a map.
     names = [(a if a else n).replace("`", "'") for a, n in zip(df["asciiname"], df["name"], strict=True)]
-    gdf = gpd.GeoDataFrame({"name": names, "pop": df["population"].to_numpy()},
+    gdf = gpd.GeoDataFrame({"name": names, "pop": df["population"].to_numpy(),
+                            "abroad": (df["country_code"] != "SY").to_numpy()},
                            geometry=gpd.points_from_xy(df["longitude"], df["latitude"]), crs=STORAGE_CRS).to_crs(crs)
     gdf = gdf[gdf.within(view)]
     if not len(gdf):
         return empty
     gdf["rank"] = -np.log10(gdf["pop"].clip(lower=1))
+    # Cities that anchor the reader: the few largest for the view, at home.
+    gdf["major"] = ~gdf["abroad"] & (gdf["pop"] >= max(100_000, floor * 8))
     return gdf.sort_values("rank").reset_index(drop=True)
 
 

@@ -396,7 +396,7 @@ def _place_labels(ctx: RenderContext, fig, ax, rows, event_points, reserved) -> 
     for _, r in ctx.base.cities.iterrows():
         name = str(r["name"])
         # A town already labelled under its report spelling ("Albu Kamal" / "Abu Kamal") is not repeated.
-        major = float(r["rank"]) <= -5
+        major = bool(r.get("major", False))
         if not major and len(anchors) and \
                 np.hypot(anchors[:, 0] - r.geometry.x, anchors[:, 1] - r.geometry.y).min() < near_m:
             continue
@@ -448,6 +448,10 @@ def _place_labels(ctx: RenderContext, fig, ax, rows, event_points, reserved) -> 
                                 fontsize=size, fontweight=weight, color=colour, zorder=11,
                                 path_effects=_halo(2.0))
             bb = t.get_window_extent(renderer).expanded(1.06, 1.12)
+            if kind in ("city", "major"):
+                # The town's dot is part of its label: it must not sit on another name either.
+                px, py = ax.transData.transform((x, y))
+                bb = Bbox.union([bb, Bbox([[px - 2.5 * pix, py - 2.5 * pix], [px + 2.5 * pix, py + 2.5 * pix]])])
             inside = bb.x0 >= axbox.x0 and bb.x1 <= axbox.x1 and bb.y0 >= axbox.y0 and bb.y1 <= axbox.y1
             if inside and not _overlaps(bb, occupied) and (over_markers or not _overlaps(bb, markers)):
                 occupied.append(bb)
