@@ -352,7 +352,7 @@ def _label_name(row) -> str:
     if not name or (written and not name.isascii() and written.isascii()):
         name = written
     # "Jubaylah (Deir ez-Zor)": the gazetteer's disambiguation is for lists, not for maps.
-    return re.sub(r"\s*\([^)]*\)\s*$", "", name)
+    return re.sub(r"\s*\([^)]*\)\s*$", "", name).replace("`", "'")
 
 
 def _overlaps(bb, boxes) -> bool:
