@@ -116,7 +116,8 @@ LEFT_TO = re.compile(
 TO_HOLDER = re.compile(r"\s+(?:to|in\s+the\s+hands\s+of|under\s+the\s+control\s+of)\s+(?:the\s+)?(" + lx.MASK + r"+)")
 NOUN_TRIGGER = re.compile(
     r"(?:attack|strike|raid|assault|offensive|advance|counter-?attack|counter-?offensive|shelling|bombardment|bombing|push|"
-    r"withdrawal|retreat|siege|encirclement|capture|seizure|liberation|clash|clashes|fighting|ambush|evacuation)s?$")
+    r"withdrawal|retreat|siege|encirclement|capture|seizure|liberation|clash|clashes|fighting|ambush|evacuation|"
+    r"checkpoint|outpost|post|base|garrison)s?$")
 COORDINATED = re.compile(r"\s*,?\s*(?:and|or|and\s+then|then)\s+(?:even\s+|also\s+|later\s+)?(?:\w+ly\s+)?", re.IGNORECASE)
 FIGHTING_REPORTED = re.compile(
     r"\s*(?:(?:and|or)\s+(?:even\s+)?[\w\s-]{0,30}?\s+)?(?:were|was|have\s+been|has\s+been|had\s+been)\s+(?:also\s+)?reported|"
@@ -128,6 +129,7 @@ NON_AGENT = re.compile(
     re.IGNORECASE)
 LED_BEFORE = re.compile(r"\b([A-Z][\w'’]*)-(?:led|backed|supported|sponsored|run)\s+(?:[a-z-]+\s+)?$")
 ONGOING_BEFORE = re.compile(r"\bthe\s+(?:ongoing|current|continuing|unfolding)\s+(?:[a-z-]+\s+)?$", re.IGNORECASE)
+INSTALLATION = re.compile(r"checkpoints?|outposts?|observation\s+posts?|military\s+bases?|bases|garrisons?")
 GENERIC_AFTER = re.compile(
     r"\s+(?:that|which|where)\b|\s+(?:in|of|near|around|outside|inside|(?:east|west|north|south)\s+of)\s+(?:the\s+)?"
     r"(?:(?:north|south|east|west)(?:ern)?\s+|central\s+)?(?:(?:part|parts|side|half|edge|outskirts)\s+of\s+)?(?:the\s+)?"
@@ -920,7 +922,8 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
             ts, te = m.start(), m.end()
             pm = _remember(d, pm, ts, memory)
             action = lx.trigger_action(m)
-            nxt = triggers[k + 1].start() if k + 1 < len(triggers) else sent.end
+            later = [t for t in triggers[k + 1 :] if not INSTALLATION.fullmatch(t.group(0).lower())]
+            nxt = later[0].start() if later else sent.end  # "attacked an SDF checkpoint in X": one object
             between = d.masked[te:nxt]
             if k + 1 < len(triggers) and COORDINATED.fullmatch(between):
                 continue  # "stormed and took X": the last verb carries the object

@@ -58,6 +58,7 @@ _HOLD = [
     r"dominat(?:ed|es|ing|e)|occup(?:ied|ies|y|ying)|defend(?:ed|s|ing)?|entrenched\s+in|maintain(?:ed|s|ing)?|"
     r"(?:established|establishing|set\s+up|sets\s+up|setting\s+up|erected|built|opened)\s+(?:a\s+|an\s+|two\s+|three\s+|several\s+)?"
     r"(?:new\s+)?(?:observation\s+(?:post|point)|outpost|checkpoint|military\s+base|base|position|headquarters)s?|"
+    r"(?<=" + MASK + r"\s)(?:checkpoints?|outposts?|observation\s+posts?|military\s+bases?|bases|garrisons?)|"
     r"garrison(?:ed|s)?|man(?:s|ned|ning)(?=\s+(?:the\s+)?(?:checkpoints?|positions|frontlines?))",
 ]
 _SIEGE = [
