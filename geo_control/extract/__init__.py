@@ -130,6 +130,7 @@ NON_AGENT = re.compile(
 LED_BEFORE = re.compile(r"\b([A-Z][\w'’]*)-(?:led|backed|supported|sponsored|run)\s+(?:[a-z-]+\s+)?$")
 ONGOING_BEFORE = re.compile(r"\bthe\s+(?:ongoing|current|continuing|unfolding)\s+(?:[a-z-]+\s+)?$", re.IGNORECASE)
 INSTALLATION = re.compile(r"checkpoints?|outposts?|observation\s+posts?|military\s+bases?|bases|garrisons?")
+WHEN_BEFORE = re.compile(r"\b(?:after|as|when|once|before|while)\s+(?:the\s+)?(?:[\w§'-]+\s+){0,3}$", re.IGNORECASE)
 GENERIC_AFTER = re.compile(
     r"\s+(?:that|which|where)\b|\s+(?:in|of|near|around|outside|inside|(?:east|west|north|south)\s+of)\s+(?:the\s+)?"
     r"(?:(?:north|south|east|west)(?:ern)?\s+|central\s+)?(?:(?:part|parts|side|half|edge|outskirts)\s+of\s+)?(?:the\s+)?"
@@ -974,6 +975,10 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                         besieged_side = other
             if not items and action == "withdraw":
                 items = _subject_location(d, sent, ts, memory, last_places)
+            if not items and action == "withdraw" and sent_out and WHEN_BEFORE.search(d.masked, max(sent.start, ts - 50), ts):
+                # "troops secured al-Qaryatayn after ISIS fighters withdrew toward the desert": from that place.
+                prev = sent_out[-1]
+                items = [Item(Mention(prev.start, prev.end, prev.place, anaphor=True), [prev.place])]
             parts = PARTS_OBJECT.match(d.masked, te) if not items and last_places else None
             if parts and action in ("capture", "withdraw", "hold", "attack"):
                 # "The militants retook several neighbourhoods": parts of the city just named.
