@@ -497,6 +497,12 @@ def _parse_object(d: _Doc, a: int, b: int, action: str, memory: list[Mention],
         if not names:
             pos, started = c.end, True
             continue
+        if started and items and action == "advance" and items[-1].names[0].lower().replace(" river", "") in lx.RIVERS \
+                and LOCATOR_GAP.fullmatch(gap):
+            # "crossed the Euphrates near Deir ez-Zor": the crossing is at the town, not along the river.
+            items[-1] = Item(c, [c.name], relation="near")
+            pos = c.end
+            continue
         if started and items and (c.kind in CONTEXT_KINDS and not re.search(r"\band\b|\bor\b", gap) or LOCATOR_GAP.fullmatch(gap)):
             # "Mesraba in Eastern Ghouta", "the Sheikh Saeed district of eastern Aleppo", "al-Hari,
             # south-east of Abu Kamal": the second name locates the first, it is no new place.

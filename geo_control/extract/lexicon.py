@@ -42,6 +42,7 @@ _ADVANCE = [
     r"march(?:ed|es|ing)?(?=\s+(?:on\b|towards?))|enter(?:ed|s|ing)?|made\s+(?:[a-z]+\s+){0,2}?(?:advances|progress|gains)|"
     r"mak(?:es|ing|e)\s+(?:[a-z]+\s+){0,2}?(?:advances|progress|gains)|"
     r"breach(?:ed|es|ing)?|penetrat(?:ed|es|ing|e)|infiltrat(?:ed|es|ing|e)|re-?enter(?:ed|s|ing)?|"
+    r"cross(?:ed|es|ing)(?!\s+(?:the\s+)?border)|establish(?:ed|es|ing)?\s+(?:a\s+)?bridgeheads?|"
     r"(?:re)?deploy(?:ed|s|ing)?(?=\s+(?:\w+\s+)?(?:in|into|to|near|around|on|at)\b)|"
     r"press(?:ed|es|ing)?\s+(?:on|ahead|forward|deeper|further)|"
     r"(?:continu(?:ed|es|ing|e)|head(?:ed|ing|s)?|mov(?:ed|es|ing|e)|swept|sweep(?:s|ing)?|drove|driving|edg(?:ed|es|ing|e)|"
@@ -298,8 +299,9 @@ yesterday ground grip grasp hold full complete total effective large-scale furth
 frontier frontiers flank flanks crossing crossings stretch stretches swathes swathe reaches tracts tract part
 than old centre center heart middle its their road roads route routes supply lines linking connecting leading
 areas adjacent remaining surrounding nearby various dozens entrance entrances junctions including such namely
-notably especially
+notably especially close
 """.split())
+RIVERS = frozenset("euphrates tigris khabur orontes balikh yarmouk sajur afrin-river jaghjagh".split())
 # Gap words allowed only for attack/contest (which target installations inside places) and
 # lowercase heads of list items: never break a list.
 LOCATIVE_END = re.compile(r"\b(?:in|near|at|around|outside|inside|on|across|along|of|targeting|between|against|east\s+of|west\s+of|"
