@@ -189,6 +189,21 @@ def test_map_html_escapes_hostile_report_text(rendered):
     assert hostile and all("&lt;script&gt;" in p and "<img" not in p for p in hostile)
 
 
+def test_same_inputs_give_the_same_files(rendered, layers, basemap, factions, tmp_path):
+    import hashlib
+
+    out, _ = rendered
+    again = tmp_path / "again"
+    render_all(layers, basemap, Settings(map_width_px=1200, gif_width_px=600), factions, again)
+
+    def digest(p):
+        return hashlib.sha256(p.read_bytes()).hexdigest()
+
+    for rel in ("map.html", "control.gif", "stats.png", f"maps/{layers.steps[1].label}.png",
+                f"heatmaps/{layers.steps[1].label}.tif"):
+        assert digest(out / rel) == digest(again / rel), rel
+
+
 def test_stats_png_is_an_image(rendered):
     from PIL import Image
 

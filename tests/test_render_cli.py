@@ -41,11 +41,12 @@ def test_read_layers_gives_back_steps_and_areas(gpkg):
 
 def test_render_command_writes_maps_for_a_region(gpkg, tmp_path):
     path, layers = gpkg
-    res = geo_control("render", str(path), "--out", str(tmp_path / "r"), "--region", "Deir ez Zor", "--width", "800",
+    res = geo_control("render", str(path), "--out", str(tmp_path / "r"), "--region", "Deir ez Zor", "--width", "800", "--format", "svg",
                       "--no-progress")
     assert res.returncode == 0, res.stderr
     assert sorted(p.stem for p in (tmp_path / "r" / "maps").glob("*.png")) == [s.label for s in layers.steps]
     assert (tmp_path / "r" / "map.html").exists() and (tmp_path / "r" / "control.gif").exists()
+    assert len(list((tmp_path / "r" / "maps").glob("*.svg"))) == len(layers.steps)
     res = geo_control("animate", str(tmp_path / "r" / "maps"), "--out", str(tmp_path / "a.gif"), "--width", "400")
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "a.gif").stat().st_size > 1000

@@ -68,8 +68,14 @@ def _render_one(index: int) -> tuple[str, np.ndarray]:
     (x0, y0, x1, y1), patch = _JOB["legend_patch"]
     if frame.shape[0] >= y1 and frame.shape[1] >= x1:
         frame[y0:y1, x0:x1] = patch
-    for fmt in formats:
-        drawn.fig.savefig(maps_dir / f"{st.label}.{fmt}", format=fmt)
+    if formats:
+        import matplotlib
+
+        # Fixed SVG id salt and no PDF creation date: the same inputs give the same files.
+        with matplotlib.rc_context({"svg.hashsalt": "geo_control"}):
+            for fmt in formats:
+                meta = {"CreationDate": None} if fmt == "pdf" else {"Date": None} if fmt == "svg" else {}
+                drawn.fig.savefig(maps_dir / f"{st.label}.{fmt}", format=fmt, metadata=meta)
     return str(path), frame
 
 

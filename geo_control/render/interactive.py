@@ -360,5 +360,18 @@ def write_html(ctx: RenderContext, layers, settings, path: Path) -> Path:
         page = page.replace("</html>", f"<script>if ({name}.timeDimension) "
                             f"{{ {name}.timeDimension.setCurrentTime(Date.parse({last})); }}</script>\n</html>")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
+    path.write_text(stable_ids(page), encoding="utf-8")
     return path
+
+
+def stable_ids(page: str) -> str:
+    """Replace folium's random element ids (uuid4 hex) by numbers in order of appearance.
+
+    The same inputs then give the same map.html, byte for byte.
+    """
+    ids: dict[str, str] = {}
+
+    def number(m):
+        return f"{m.group(1)}_{ids.setdefault(m.group(2), f'{len(ids) + 1:04d}')}"
+
+    return re.sub(r"\b([a-z][a-z_]*?)_([0-9a-f]{32})(?![0-9a-f])", number, page)
