@@ -1094,7 +1094,7 @@ def extract(doc: Document, factions: FactionRegistry) -> list[Statement]:
                     break
                 i += 1
         out += sent_out
-    return _dedupe(out)
+    return _dedupe(out, doc.text)
 
 
 def _subject_location(d: _Doc, sent: Sentence, ts: int, memory: list[Mention], last_places: list[Mention]) -> list[Item]:
@@ -1312,13 +1312,25 @@ def _resolve_word(word: str, d: _Doc, pos: int) -> str | None:
     return d.registry.resolve(word.replace("/", " "))
 
 
-def _dedupe(statements: list[Statement]) -> list[Statement]:
+def _dedupe(statements: list[Statement], text: str) -> list[Statement]:
+    """Drop repeats; keep ``event_id`` unique: two statements on one span (an anaphor that two
+    factions' statements share) get the later one's span widened to its sentence."""
     seen: set[tuple] = set()
+    spans: set[tuple] = set()
     out = []
     for s in statements:
         key = (s.start, s.end, s.place, s.action, s.faction)
         if key in seen:
             continue
         seen.add(key)
+        span = (s.start, s.end, s.place, s.action)
+        if span in spans:
+            sent_start = text.rfind(s.sentence, 0, s.start + len(s.sentence))
+            if sent_start >= 0:
+                for start, end in ((sent_start, s.end), (sent_start, sent_start + len(s.sentence))):
+                    if (start, end, s.place, s.action) not in spans:
+                        s = dc_replace(s, start=start, end=end)
+                        break
+        spans.add((s.start, s.end, s.place, s.action))
         out.append(s)
     return out
