@@ -13,6 +13,8 @@ STATUS_ALPHA = {"held": 0.45, "besieged": 0.45, "contested": 0.35}
 #: Hatch used for contested zones (matplotlib hatch / QGIS line pattern fill angle).
 CONTESTED_HATCH = "////"
 CONTESTED_COLOUR = "#ff7f0e"
+#: Hatch of ground taken from another faction during the step (in the taker's colour).
+TAKEN_HATCH = "...."
 BESIEGED_EDGE = "#000000"
 
 FRONTLINE_COLOUR = "#111111"

@@ -63,6 +63,7 @@ class RenderContext:
     advances: gpd.GeoDataFrame
     events: gpd.GeoDataFrame  # with a ``step`` column assigned from the event date
     places: gpd.GeoDataFrame
+    changes: gpd.GeoDataFrame
     colours: dict[str, str]
     labels: dict[str, str]
     region_name: str = ""
@@ -276,7 +277,7 @@ def build_context(layers: Layers, basemap, settings, factions) -> RenderContext:
     return RenderContext(
         crs=crs, extent=extent, steps=list(layers.steps), base=base,
         control=proj(layers.control), frontlines=proj(layers.frontlines), advances=proj(layers.advances),
-        events=events, places=proj(layers.places),
+        events=events, places=proj(layers.places), changes=proj(layers.changes),
         colours={f: factions.colour(f) for f in factions_ids},
         labels={f: factions.label(f) for f in factions_ids},
         region_name=region_name,

@@ -173,6 +173,17 @@ def time_features(ctx: RenderContext) -> list[dict]:
             f = _feature(r.geometry, t, {"style": stl, "popup": text, "kind": "control"})
             if f:
                 feats.append(f)
+        from geo_control.render.static import taken
+
+        ch = ctx.changes[ctx.changes["step"] == st.label] if len(ctx.changes) else ctx.changes
+        for _, r in _to_wgs84(taken(ch), 150.0).iterrows():
+            colour = style.darker(ctx.colours.get(str(r.get("faction")), "#999999"), 0.8)
+            text = (f"<b>Taken this week</b> by {_esc(ctx.labels.get(str(r.get('faction')), r.get('faction')))}"
+                    f" from {_esc(ctx.labels.get(str(r.get('from_faction')), r.get('from_faction')))}")
+            f = _feature(r.geometry, t, {"style": {"color": colour, "weight": 2.5, "dashArray": "2 4",
+                                                   "fill": False}, "popup": text, "kind": "taken"})
+            if f:
+                feats.append(f)
         bands = _heat_bands(ctx, st.label)
         if bands:
             g = gpd.GeoDataFrame({"band": [b for b, _ in bands]}, geometry=[p for _, p in bands], crs=ctx.crs)
@@ -228,6 +239,8 @@ def _legend_html(ctx: RenderContext) -> str:
                         f"border:1px dashed {style.CONTESTED_COLOUR}'></i>Contested")
         elif key[0] == "besieged":
             rows.append("<i style='border:2px dashed #000'></i>Besieged pocket")
+        elif key[0] == "taken":
+            rows.append("<i style='border:2px dotted #555'></i>Taken this week")
         elif key[0] == "frontline":
             rows.append("<i style='height:3px;margin-top:6px;background:#111'></i>Frontline")
         elif key[0] == "advance":

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from shapely.geometry import MultiLineString, Polygon
 from shapely.ops import substring
 
@@ -63,8 +64,19 @@ def step_rows(ctx: RenderContext, label: str) -> dict:
 
     return {
         "control": sel(ctx.control), "frontlines": sel(ctx.frontlines), "advances": sel(ctx.advances),
-        "events": sel(ctx.events), "places": sel(ctx.places),
+        "events": sel(ctx.events), "places": sel(ctx.places), "taken": taken(sel(ctx.changes)),
     }
+
+
+def taken(changes):
+    """Gains taken from another faction this step (not areas first reported this step)."""
+    if not len(changes) or "change" not in changes:
+        return changes.iloc[0:0]
+    source = changes["from_faction"].fillna("none").astype(str) if "from_faction" in changes else None
+    mask = changes["change"] == "gain"
+    if source is not None:
+        mask &= ~source.isin(["none", "", "unknown"])
+    return changes[mask]
 
 
 def shown_items(ctx: RenderContext, label: str) -> list[tuple]:
@@ -84,6 +96,8 @@ def shown_items(ctx: RenderContext, label: str) -> list[tuple]:
             items.append(("contested",))
         if (status == "besieged").any():
             items.append(("besieged",))
+    if len(rows["taken"]):
+        items.append(("taken",))
     if len(rows["frontlines"]):
         items.append(("frontline",))
     if len(rows["advances"]):
@@ -105,7 +119,8 @@ def series_items(ctx: RenderContext) -> list[tuple]:
     for st in ctx.steps:
         for key in shown_items(ctx, st.label):
             seen.setdefault(key, None)
-    order = {"faction": 0, "contested": 1, "besieged": 2, "frontline": 3, "advance": 4, "heat": 5, "action": 6}
+    order = {"faction": 0, "contested": 1, "besieged": 2, "taken": 2.5, "frontline": 3, "advance": 4, "heat": 5,
+             "action": 6}
     fids = list(ctx.colours)
 
     def rank(k):
@@ -280,6 +295,15 @@ def _draw_control(ctx: RenderContext, ax, control) -> None:
                     linestyle=(0, (3, 1.6)), zorder=3.4)
 
 
+def _draw_taken(ctx: RenderContext, ax, rows) -> None:
+    """Ground taken this step: dotted in the taker's colour with a bold outline."""
+    for fid, part in rows["taken"].groupby(rows["taken"]["faction"].astype(str)):
+        colour = style.darker(ctx.colours.get(fid, "#999999"), 0.8)
+        _plot_polys(ax, part, facecolor="none", edgecolor=colour, hatch=style.TAKEN_HATCH, linewidth=0.0,
+                    zorder=3.45)
+        _plot_polys(ax, part, facecolor="none", edgecolor=colour, linewidth=1.6, zorder=3.5)
+
+
 def _draw_heat(ctx: RenderContext, ax, label: str) -> None:
     grid = ctx.heat.get(label)
     if grid is None or ctx.heat_max <= 0:
@@ -351,6 +375,11 @@ def _label_name(row) -> str:
     written = str(row.get("place") or "").strip()
     if not name or (written and not name.isascii() and written.isascii()):
         name = written
+    if not name.isascii() and all(ord(c) < 0x250 for c in name):
+        # Latin with transliteration marks (Ālbū Kamāl): plain letters, as reports write them.
+        from unidecode import unidecode
+
+        name = unidecode(name)
     # "Jubaylah (Deir ez-Zor)": the gazetteer's disambiguation is for lists, not for maps.
     return re.sub(r"\s*\([^)]*\)\s*$", "", name).replace("`", "'")
 
@@ -380,14 +409,18 @@ def _place_labels(ctx: RenderContext, fig, ax, rows, event_points, reserved) -> 
         order = {a: i for i, a in enumerate(("capture", "siege", "withdraw", "advance", "contest", "hold", "attack"))}
         ev = ev.assign(_o=ev["action"].map(order).fillna(9)).sort_values(["_o", "confidence"], ascending=[True, False])
         for _, r in ev.iterrows():
-            name = _label_name(r)
+            # A position derived from another place ("18 km southwest of Mayadin") is not that
+            # place: naming the point after it would mislead. The marker and arrow tell it.
+            derived = str(r.get("from_place") or "").strip() != "" or (
+                pd.notna(r.get("precision")) and int(r.get("precision")) >= 2)
+            name = "" if derived else _label_name(r)
             if name and name.lower() not in seen and r.geometry is not None:
                 seen.add(name.lower())
                 candidates.append((0, name, r.geometry.x, r.geometry.y, "place"))
     pl = rows["places"]
     if len(pl) and "place_name" in pl:
         for _, r in pl.iterrows():
-            name = str(r["place_name"] or "").strip()
+            name = _label_name(r)
             if name and name.lower() not in seen:
                 seen.add(name.lower())
                 candidates.append((1, name, r.geometry.x, r.geometry.y, "place"))
@@ -595,6 +628,9 @@ def _legend_handles(ctx: RenderContext, items: list[tuple], bandwidth_km: float)
         elif kind == "besieged":
             h = Patch(facecolor="#eeeeee", edgecolor=style.BESIEGED_EDGE, linestyle=(0, (3, 1.6)), lw=1.3)
             sections["Control"].append((h, "Besieged pocket"))
+        elif kind == "taken":
+            h = Patch(facecolor="none", edgecolor="#555555", hatch=style.TAKEN_HATCH, lw=1.4)
+            sections["Control"].append((h, "Taken this week (taker's colour)"))
         elif kind == "frontline":
             h = Line2D([], [], color=style.FRONTLINE_COLOUR, lw=style.FRONTLINE_WIDTH_PT)
             sections["Control"].append((h, "Frontline"))
@@ -698,6 +734,7 @@ def draw_step(ctx: RenderContext, index: int, settings, legend: str = "step") ->
 
     _draw_base(ctx, ax)
     _draw_control(ctx, ax, rows["control"])
+    _draw_taken(ctx, ax, rows)
     _draw_heat(ctx, ax, st.label)
     _draw_veil(ctx, ax)
     _draw_boundaries(ctx, ax)
