@@ -14,7 +14,7 @@ log = logging.getLogger("geo_control")
 
 
 def setup_logging(verbose: int = 0, quiet: bool = False) -> None:
-    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose + 1, 2)]
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("geo-control: %(levelname)s: %(message)s"))
     root = logging.getLogger("geo_control")
