@@ -132,7 +132,8 @@ def project_report(path: str) -> dict:
         "time_end": rng.end().toString(Qt.ISODate),
         "time_step": ts.timeStep(),
         "time_step_unit": int(ts.timeStepUnit()),
-        "rights": project.metadata().rights(),
+        "abstract": project.metadata().abstract(),
+        "copyright_label": project.readEntry("CopyrightLabel", "/Label")[0],
         "title": project.title(),
     }
 
@@ -157,7 +158,9 @@ def main() -> None:
         if r.get("from_project"):
             project = QgsProject.instance()
             by_name = {lyr.name(): lyr for lyr in project.mapLayers().values()}
-            order = [n.layer() for n in project.layerTreeRoot().findLayers() if n.layer() is not None]
+            # Checked layers, top first, as the map canvas draws them.
+            order = [n.layer() for n in project.layerTreeRoot().findLayers()
+                     if n.layer() is not None and n.isVisible()]
             layers = [lyr for lyr in order if lyr.name() in r["layers"]] if r.get("layers") else order
             del by_name
         else:

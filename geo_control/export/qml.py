@@ -252,7 +252,7 @@ def places_renderer(factions) -> ET.Element:
 def base_renderer(kind: str) -> ET.Element:
     b = style.BASE
     if kind == "country":
-        sym = _symbol("fill", "", [simple_fill(b["land"], 0.0, b["country_edge"], 1.2)])
+        sym = _symbol("fill", "", [simple_fill(b["land"], 1.0, b["country_edge"], 1.2)])
     elif kind == "governorates":
         sym = _symbol("fill", "", [simple_fill(b["land"], 0.0, b["governorate_edge"], 0.5, "dash")])
     elif kind == "neighbours":

@@ -7,9 +7,12 @@ exactly the files and folders it produced, and nothing else in the output folder
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import logging
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,19 +43,51 @@ def _remove(path: Path) -> None:
 
 
 def _clean_stale(out_dir: Path) -> None:
-    """Remove staging/old folders left by runs that were killed (their process is gone)."""
-    for entry in out_dir.iterdir():
+    """Remove staging/old folders left by runs that were killed (their process is gone).
+
+    A previous folder set aside by a run killed before its replacement moved in is put back.
+    """
+    for entry in sorted(out_dir.iterdir()):
         for prefix in (STAGING_PREFIX, _OLD_PREFIX):
             if entry.name.startswith(prefix):
-                pid = entry.name[len(prefix):].split("-")[0]
+                pid, _, name = entry.name[len(prefix):].partition("-")
                 if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+                    if prefix == _OLD_PREFIX and name and not (out_dir / name).exists():
+                        log.info("restoring %s set aside by an interrupted run", out_dir / name)
+                        os.replace(entry, out_dir / name)
+                        continue
                     log.info("removing %s left by an interrupted run", entry)
                     _remove(entry)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    False where the system or file system cannot; the caller then swaps in two renames.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
 
 
 def _move_into_place(item: Path, target: Path) -> None:
     """Move ``item`` to ``target``: files with one os.replace, folders by a swap."""
     if item.is_dir():
+        # A killed run must never leave the output without the folder (maps/ between two renames).
+        if target.is_dir() and not target.is_symlink() and _exchange(item, target):
+            _remove(item)  # now the previous folder
+            return
         old = None
         if target.exists() or target.is_symlink():
             old = target.with_name(f"{_OLD_PREFIX}{os.getpid()}-{target.name}")
