@@ -101,6 +101,7 @@ def timed_run(argv: list[str], env: dict, stages_json: Path, log: Path, profile:
     if profile:
         cmd += ["--profile", str(profile)]
     cmd += ["--", *argv]
+    load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
     with open(log, "w") as fh:
         proc = subprocess.Popen(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT)
@@ -109,7 +110,11 @@ def timed_run(argv: list[str], env: dict, stages_json: Path, log: Path, profile:
         proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - t0
     info = json.loads(stages_json.read_text()) if stages_json.exists() else {}
-    return {"wall_s": round(wall, 2), "peak_tree_mb": round(peak.peak / 2**20, 1),
+    # CPU seconds of the run and every process it waited for (workers, render pool): unlike
+    # wall time they do not stretch when other jobs share the machine.
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 1), "peak_tree_mb": round(peak.peak / 2**20, 1),
+            "load_avg": round((load0 + os.getloadavg()[0]) / 2, 1),
             "maxrss_mb": round(max(usage.ru_maxrss / 1024, info.get("maxrss_children_mb", 0)), 1),
             "status": proc.returncode, "stages": {k: round(v, 2) for k, v in info.get("stages", {}).items()},
             "log": str(log)}
@@ -129,7 +134,7 @@ def corpus_for(n: int, work: Path, seed: int) -> Path:
     meta = folder / "corpus.json"
     if meta.exists():
         m = json.loads(meta.read_text())
-        if m.get("n") == n and m.get("seed") == seed and m.get("extra") == 0 and "words" in m:
+        if (m.get("version"), m.get("n"), m.get("seed"), m.get("extra")) == (gen.VERSION, n, seed, 0):
             return folder
     shutil.rmtree(folder, ignore_errors=True)
     t0 = time.perf_counter()
@@ -146,8 +151,34 @@ def prewarm_gazetteer(env: dict) -> float:
     return time.perf_counter() - t0
 
 
+def snapshot(work: Path) -> dict:
+    """Copy the package as it is now into the work folder; every run imports that copy.
+
+    Others may edit the working tree while a long benchmark runs: the runs must all measure
+    one version of the code (and the cache, keyed by the code, must stay valid between the
+    cold and the incremental run).
+    """
+    dest = work / "snapshot"
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(ROOT / "geo_control", dest / "geo_control",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    def git(*a: str) -> str:
+        return subprocess.run(["git", *a], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+
+    return {"path": str(dest), "commit": git("rev-parse", "--short", "HEAD"),
+            "dirty": bool(git("status", "--porcelain", "--", "geo_control"))}
+
+
+def base_env(snap: dict | None) -> dict:
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    if snap:
+        env["PYTHONPATH"] = snap["path"] + os.pathsep + env.get("PYTHONPATH", "")
+        env["GEO_CONTROL_DATA"] = env.get("GEO_CONTROL_DATA", str(ROOT / "data"))
+    return env
+
+
 def whole(sizes: list[int], schedulers: list[str], work: Path, seed: int, incremental: bool,
-          profile: bool) -> list[dict]:
+          profile: bool, snap: dict | None) -> list[dict]:
     rows = []
     for n in sizes:
         folder = corpus_for(n, work, seed)
@@ -163,7 +194,7 @@ def whole(sizes: list[int], schedulers: list[str], work: Path, seed: int, increm
             tag = f"{n}-{sched}"
             cache = work / f"cache-{tag}"
             shutil.rmtree(cache, ignore_errors=True)
-            env = {**os.environ, "GEO_CONTROL_CACHE": str(cache), "PYTHONHASHSEED": "0"}
+            env = {**base_env(snap), "GEO_CONTROL_CACHE": str(cache)}
             gaz_s = prewarm_gazetteer(env)
             modes = [("cold", [str(folder)])]
             if incremental:
@@ -190,7 +221,7 @@ def whole(sizes: list[int], schedulers: list[str], work: Path, seed: int, increm
     return rows
 
 
-def stage_benchmarks(timeout: int) -> list[dict]:
+def stage_benchmarks(timeout: int, env: dict) -> list[dict]:
     rows = []
     for name in STAGE_SCRIPTS:
         script = BENCH / name
@@ -201,7 +232,7 @@ def stage_benchmarks(timeout: int) -> list[dict]:
         t0 = time.perf_counter()
         try:
             proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                                  timeout=timeout, cwd=ROOT)
+                                  timeout=timeout, cwd=ROOT, env=env)
             status, out = proc.returncode, proc.stdout + proc.stderr
         except subprocess.TimeoutExpired as exc:
             status, out = "timeout", f"{exc}"
@@ -211,14 +242,15 @@ def stage_benchmarks(timeout: int) -> list[dict]:
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["| reports | words | scheduler | run | wall s | peak MB (tree) | events | events/s | words/s "
-             "| extract+geocode s | model s | render s | export s |",
-             "| ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| reports | words | scheduler | run | wall s | CPU s | load | peak MB (tree) | events | events/s "
+             "| words/s | extract+geocode s | model s | render s | export s |",
+             "| ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
         s = r["stages"]
         lines.append(
             f"| {r['reports']:,} | {r['words']:,} | {'dask local' if r['scheduler'] == 'local' else 'none'} "
-            f"| {r['mode']} | {r['wall_s']:.1f} | {r['peak_tree_mb']:,.0f} | {r['events']:,} "
+            f"| {r['mode']} | {r['wall_s']:.1f} | {r.get('cpu_s', 0):.0f} | {r.get('load_avg', 0):.1f} "
+            f"| {r['peak_tree_mb']:,.0f} | {r['events']:,} "
             f"| {r['events_per_s']:,.0f} | {r['words_per_s'] or '':,} "
             f"| {s.get('extract+geocode', 0):.1f} | {s.get('model', 0):.1f} | {s.get('render', 0):.1f} "
             f"| {s.get('export', 0):.1f} |"
@@ -237,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", action="store_true", help="cProfile the cold runs into bench/results/")
     ap.add_argument("--work", default=str(RESULTS / "work"), help="corpora, caches and outputs")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--no-snapshot", action="store_true",
+                    help="import the working tree itself instead of a copy taken at the start")
     args = ap.parse_args(argv)
 
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s]
@@ -252,16 +286,21 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
 
-    result = {"machine": machine(), "command": " ".join(["bench/run.py", *(argv or sys.argv[1:])])}
+    snap = None if args.no_snapshot else snapshot(work)
+    result = {"machine": machine(), "command": " ".join(["bench/run.py", *(argv or sys.argv[1:])]),
+              "code": snap}
     if not args.no_stages:
-        result["stage_benchmarks"] = stage_benchmarks(args.stage_timeout)
-    result["whole"] = whole(sizes, schedulers, work, args.seed, not args.no_incremental, args.profile)
+        result["stage_benchmarks"] = stage_benchmarks(args.stage_timeout, base_env(snap))
+    result["whole"] = whole(sizes, schedulers, work, args.seed, not args.no_incremental, args.profile, snap)
 
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     path = RESULTS / f"whole-{stamp}.json"
     path.write_text(json.dumps(result, indent=1))
     m = result["machine"]
-    print(f"\n{m['date']}: {m['nproc']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}\n")
+    print(f"\n{m['date']}: {m['nproc']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}")
+    if snap:
+        print(f"code: {snap['commit']}{' + uncommitted changes' if snap['dirty'] else ''}")
+    print()
     for s in result.get("stage_benchmarks", []):
         print(f"- {s['script']}: {s['status']}" + (f" ({s['wall_s']}s)" if "wall_s" in s else ""))
         if s.get("output"):

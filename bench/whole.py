@@ -28,7 +28,29 @@ def _timed(name: str, fn):
         try:
             return fn(*args, **kwargs)
         finally:
-            TIMES[name] += time.perf_counter() - t0
+            spent = time.perf_counter() - t0
+            TIMES[name] += spent
+            print(f"bench-stage: {name} {spent:.2f}s", file=sys.stderr, flush=True)
+
+    return wrapper
+
+
+def _keep_input_on_error(build):
+    """Save the events a failing model build was given (bench/results/failed-build-events.pickle)."""
+
+    @functools.wraps(build)
+    def wrapper(events, *args, **kwargs):
+        try:
+            return build(events, *args, **kwargs)
+        except Exception:
+            import pickle
+            from pathlib import Path
+
+            path = Path(__file__).resolve().parent / "results" / "failed-build-events.pickle"
+            path.parent.mkdir(exist_ok=True)
+            path.write_bytes(pickle.dumps(events))
+            print(f"bench: model.build failed; its input events are in {path}", file=sys.stderr)
+            raise
 
     return wrapper
 
@@ -47,7 +69,7 @@ def instrument() -> None:
     load = geocode.Gazetteer.load.__func__  # type: ignore[attr-defined]
     geocode.Gazetteer.load = classmethod(_timed("gazetteer", load))  # type: ignore[method-assign,assignment]
     streaming.iter_reports = _timed("ingest-scan", streaming.iter_reports)
-    model.build = _timed("model", model.build)
+    model.build = _timed("model", _keep_input_on_error(model.build))
     render.render_all = _timed("render", render.render_all)
     for name in ("write_tables", "write_geopackage", "write_run_json"):
         if hasattr(export, name):
