@@ -44,7 +44,7 @@ DATE_RX = re.compile(
     r"|(?P<today>today|tonight|this\s+morning|this\s+evening|this\s+afternoon|earlier\s+today|at\s+the\s+moment|currently|as\s+of\s+writing)"
     r"|(?P<next>the\s+(?:next|following)\s+(?:day|morning|night)|a\s+day\s+later)"
     r"|(?P<prev>the\s+(?:previous|preceding)\s+(?:day|night)|the\s+day\s+before|a\s+day\s+earlier)"
-    r"|(?P<pastn>(?:over|in|during|within|for)\s+the\s+(?:past|last|previous|preceding)\s+(?P<pn>" + NUM + r")\s+(?P<pu>days?|weeks?|months?))"
+    r"|(?P<pastn>(?:over|in|during|within|for)\s+the\s+(?:past|last|previous|preceding)\s+(?P<pn>" + NUM + r")\s+(?P<pu>days?|weeks?|months?|hours?))"
     r"|(?P<lastw>last\s+week|the\s+previous\s+week|the\s+week\s+before)"
     r"|(?P<pastw>(?:over|in|during)\s+the\s+(?:past|last|previous|preceding)\s+(?:few\s+days|days|week)|this\s+week|earlier\s+this\s+week|the\s+past\s+week|in\s+recent\s+days"
     r"|(?:during|in|over)\s+(?:the|this)\s+(?:reporting|assessment|review)\s+(?:week|period)|this\s+reporting\s+(?:week|period)|recently|in\s+the\s+past\s+days)"
@@ -167,6 +167,8 @@ def _resolve(m: re.Match, ref: dt.date, last: dt.date | None) -> tuple[dt.date, 
         n_txt = g("pn").lower()
         n = int(n_txt) if n_txt.isdigit() else NUMBERS.get(n_txt, 3)
         unit = g("pu").lower()
+        if unit.startswith("hour"):
+            return (ref - dt.timedelta(days=1) if n > 24 else ref), "day"
         days = n * (1 if unit.startswith("day") else 7 if unit.startswith("week") else 30)
         if days <= 10:
             return ref - dt.timedelta(days=days // 2), "week"

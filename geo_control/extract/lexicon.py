@@ -139,7 +139,8 @@ EXPECTED_CUE = re.compile(
 )
 # "attempts to take X", "trying to capture X": an ongoing push, i.e. an advance on X.
 ATTEMPT_CUE = re.compile(
-    r"\b(?:attempts?|attempting|attempted|trying|tries|tried|efforts?|bid|struggl(?:e|es|ing)|push|drive|campaign|battle|fight(?:ing)?)\s+to\s+(?:\w+\s+)?$",
+    r"\b(?:attempts?|attempting|attempted|trying|tries|tried|efforts?|bid|struggl(?:e|es|ing)|push|drive|campaign|battle|"
+    r"fight(?:ing)?|offensives?|operations?|assaults?|counter-?offensives?|counter-?attacks?)\s+to\s+(?:\w+\s+)?$",
     re.IGNORECASE,
 )
 INFINITIVE_TO = re.compile(r"\bto\s+(?:\w+ly\s+)?(?:\w+\s+and\s+)?$", re.IGNORECASE)
