@@ -56,7 +56,7 @@ def synthetic_layers(basemap, n_steps: int = 6, seed: int = 7) -> Layers:
                          crs="EPSG:4326").to_crs(SYRIA_CRS)
     palmyra, deir, aleppo_city, abu_kamal = (Point(p.x, p.y) for p in to_p)
     pocket = deir.buffer(9_000)
-    rows_c, rows_f, rows_a, rows_e, stats = [], [], [], [], []
+    rows_c, rows_f, rows_a, rows_e, rows_ch, stats = [], [], [], [], [], []
     for k, st in enumerate(steps):
         vf, vt = _ts(st.start), _ts(st.end)
         reach = palmyra.buffer(60_000 + k * (150_000 / max(1, n_steps - 1)))
@@ -81,6 +81,13 @@ def synthetic_layers(basemap, n_steps: int = 6, seed: int = 7) -> Layers:
                            "factions": "government,isis" if faction == "contested" else faction,
                            "area_km2": a, "confidence": 0.8, "event_ids": "", "n_sentences": 3, "geometry": geom})
             stats.append({"step": st.label, "valid_from": vf, "valid_to": vt, "faction": faction, "area_km2": a})
+        if k:
+            prev = palmyra.buffer(60_000 + (k - 1) * (150_000 / max(1, n_steps - 1)))
+            gained = reach.difference(prev).intersection(east)
+            if not gained.is_empty:
+                rows_ch.append({"step": st.label, "valid_from": vf, "valid_to": vt, "faction": "government",
+                                "change": "gain", "from_faction": "isis", "to_faction": "government",
+                                "area_km2": gained.area / 1e6, "geometry": gained})
         front = reach.exterior.intersection(east)
         if not front.is_empty:
             rows_f.append({"step": st.label, "valid_from": vf, "valid_to": vt, "faction_a": "government",
@@ -134,8 +141,7 @@ def synthetic_layers(basemap, n_steps: int = 6, seed: int = 7) -> Layers:
             return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs="EPSG:4326")
         return gpd.GeoDataFrame(rows, geometry="geometry", crs=SYRIA_CRS).to_crs("EPSG:4326")
 
-    changes = gpd.GeoDataFrame({"step": [], "faction": [], "change": [], "from_faction": [], "to_faction": [],
-                                "area_km2": []}, geometry=[], crs="EPSG:4326")
+    changes = gdf(rows_ch, ["step", "faction", "change", "from_faction", "to_faction", "area_km2"])
     return Layers(steps=steps, places=places, events=events,
                   control=gdf(rows_c, ["step", "faction", "status"]),
                   frontlines=gdf(rows_f, ["step"]), advances=gdf(rows_a, ["step"]), changes=changes,

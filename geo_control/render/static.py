@@ -297,6 +297,8 @@ def _draw_control(ctx: RenderContext, ax, control) -> None:
 
 def _draw_taken(ctx: RenderContext, ax, rows) -> None:
     """Ground taken this step: dotted in the taker's colour with a bold outline."""
+    if not len(rows["taken"]):
+        return
     for fid, part in rows["taken"].groupby(rows["taken"]["faction"].astype(str)):
         colour = style.darker(ctx.colours.get(fid, "#999999"), 0.8)
         _plot_polys(ax, part, facecolor="none", edgecolor=colour, hatch=style.TAKEN_HATCH, linewidth=0.0,
