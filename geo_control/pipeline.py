@@ -114,7 +114,13 @@ def run(
     ``scheduler`` (``local`` or ``tcp://host:port``) spreads extraction and geocoding over a
     Dask cluster (``geo_control.parallel``). Neither changes the outputs.
     """
-    from geo_control.export import staged_output, write_geopackage, write_run_json, write_tables
+    from geo_control.export import (
+        staged_output,
+        write_geopackage,
+        write_qgis_project,
+        write_run_json,
+        write_tables,
+    )
     from geo_control.geocode import Gazetteer
     from geo_control.model import build, read_baseline
     from geo_control.render import render_all
@@ -158,6 +164,8 @@ def run(
         files = write_tables(events, unresolved, layers.stats, stage)
         files.append(write_geopackage(layers, factions, stage / "control.gpkg"))
         files += render_all(layers, basemap, settings, factions, stage, progress=progress)
+        heatmaps = [f for f in files if f.suffix == ".tif"]
+        files += [f for f in write_qgis_project(layers, factions, stage, heatmaps, basemap=basemap) if f not in files]
         files.append(
             write_run_json(stage / "run.json", inputs, documents, settings, events, unresolved, layers)
         )

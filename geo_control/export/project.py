@@ -265,15 +265,15 @@ def write_qgis_project(layers: Layers, factions, out_dir: str | Path, heatmap_pa
     ET.SubElement(credits, "Placement", type="int").text = "2"  # bottom right
     ET.SubElement(credits, "MarginH", type="int").text = "0"
     ET.SubElement(credits, "MarginV", type="int").text = "0"
+    t_start = _iso(steps[0].start) if steps else ""
     if steps:
-        start, end = _iso(steps[0].start), _iso(steps[-1].end)
         days = (steps[0].end - steps[0].start).days or 7
-        unit, amount = ("wk", 1) if days == 7 else ("d", days)
+        unit, amount = ("wk", 1) if days == 7 else ("mon", 1) if 28 <= days <= 31 else ("d", days)
         ts = ET.SubElement(root, "ProjectTimeSettings", timeStepUnit=unit, timeStep=str(amount),
                            frameRate="1", cumulativeTemporalRange="0")
-        rng = ET.SubElement(ts, "TemporalRange")
-        ET.SubElement(rng, "start").text = start
-        ET.SubElement(rng, "end").text = end
+        trange = ET.SubElement(ts, "TemporalRange")
+        ET.SubElement(trange, "start").text = t_start
+        ET.SubElement(trange, "end").text = _iso(steps[-1].end)
     meta = ET.SubElement(root, "projectMetadata")
     ET.SubElement(meta, "identifier").text = "geo_control"
     ET.SubElement(meta, "parentidentifier")
@@ -286,7 +286,7 @@ def write_qgis_project(layers: Layers, factions, out_dir: str | Path, heatmap_pa
     )
     ET.SubElement(meta, "rights").text = style.CREDITS
     ET.SubElement(meta, "author").text = "geo_control"
-    ET.SubElement(meta, "creation").text = start if steps else ""
+    ET.SubElement(meta, "creation").text = t_start
 
     ET.indent(root, space=" ")
     path = out / PROJECT_NAME
