@@ -81,7 +81,7 @@ def report(tmp_path_factory):
     write_qgis_project(layers, factions, out, tifs, basemap=load_basemap(data_dir()))
     renders = [
         {"from_project": True, "extent": EXTENT, "start": f"{s.start}T00:00:00Z", "end": f"{s.end}T00:00:00Z",
-         "png": str(out / f"{s.label}.png"), "probes": [MAYADIN_PROBE]}
+         "png": str(out / f"{s.label}.png"), "probes": [MAYADIN_PROBE, list(MAYADIN)]}
         for s in (W44, W45)
     ]
     request = {"gpkg": str(out / "control.gpkg"), "layers": list(LAYER_NAMES), "project": str(out / "control.qgs"),
@@ -158,3 +158,13 @@ def test_render_at_a_week_shows_the_holders_colour(report):
     assert nearest(w44) == "isis", w44
     assert nearest(w45) == "government", w45
     assert np.abs(expected["government"] - w45).max() < 12  # only last week's area, not both
+
+
+def test_place_markers_take_the_holders_colour(report):
+    # The marker at Mayadin is drawn with its faction's colour (a data-defined fill).
+    factions = FactionRegistry.default()
+    w44, w45 = (np.array(r["pixels"][1][:3], float) for r in report["renders"])
+    isis = np.array([int(factions.colour("isis")[i:i + 2], 16) for i in (1, 3, 5)], float)
+    gov = np.array([int(factions.colour("government")[i:i + 2], 16) for i in (1, 3, 5)], float)
+    assert np.abs(w44 - isis).max() < 20, w44
+    assert np.abs(w45 - gov).max() < 20, w45

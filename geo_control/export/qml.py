@@ -165,8 +165,10 @@ def arrow_line(colour: str, name: str, width_pt: float = style.ADVANCE_WIDTH_PT)
 
 def _faction_colour_expression(factions, field: str = "faction") -> str:
     """An expression giving the faction's colour as 'r,g,b,a' (data-defined fill of markers)."""
-    whens = " ".join(f"WHEN '{f.id}' THEN '{rgba(f.colour)}'" for f in style.faction_styles(factions))
-    return f"CASE \"{field}\" {whens} WHEN 'contested' THEN '{rgba(style.CONTESTED_COLOUR)}' ELSE '{rgba(factions.colour('unknown'))}' END"
+    # QGIS has only the searched form CASE WHEN <condition>, not CASE <value> WHEN.
+    pairs = [(f.id, f.colour) for f in style.faction_styles(factions)] + [("contested", style.CONTESTED_COLOUR)]
+    whens = " ".join(f"WHEN \"{field}\" = '{fid}' THEN '{rgba(colour)}'" for fid, colour in pairs)
+    return f"CASE {whens} ELSE '{rgba(factions.colour('unknown'))}' END"
 
 
 # -- renderers --------------------------------------------------------------------------
