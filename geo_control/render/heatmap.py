@@ -24,7 +24,7 @@ NODATA = -9999.0
 
 def grid_spec(extent: tuple[float, float, float, float], cell_m: float) -> tuple[Any, int, int]:
     """(affine transform, width, height) of a grid of ``cell_m`` cells snapped over ``extent``."""
-    from affine import Affine
+    from rasterio.transform import Affine
 
     xmin, ymin, xmax, ymax = extent
     x0 = math.floor(xmin / cell_m) * cell_m
