@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from export_layers import MAYADIN, W44, W45, synthetic_layers  # noqa: E402
+from export_layers import ABU_KAMAL, MAYADIN, W44, W45, synthetic_layers  # noqa: E402
 
 from geo_control import style  # noqa: E402
 from geo_control.basemap import load_basemap  # noqa: E402
@@ -168,3 +168,43 @@ def test_place_markers_take_the_holders_colour(report):
     gov = np.array([int(factions.colour("government")[i:i + 2], 16) for i in (1, 3, 5)], float)
     assert np.abs(w44 - isis).max() < 20, w44
     assert np.abs(w45 - gov).max() < 20, w45
+
+
+@pytest.fixture(scope="module")
+def model_report(tmp_path_factory):
+    """The model's own layers (geo_control.model.build on the synthetic events) in QGIS."""
+    from export_layers import events_frame
+
+    from geo_control.model import build
+    from geo_control.settings import Settings
+
+    out = tmp_path_factory.mktemp("qgis_model")
+    factions = FactionRegistry.default()
+    layers = build(events_frame(), load_basemap(data_dir()), Settings(), factions)
+    write_geopackage(layers, factions, out / "control.gpkg")
+    # Abu Kamal is held by IS in W44 (a 'hold' on Nov 2); Mayadin is captured in W45.
+    probes = {"2017-W44": [ABU_KAMAL[0] - 0.025, ABU_KAMAL[1] - 0.025],
+              "2017-W45": [MAYADIN[0] - 0.025, MAYADIN[1] - 0.025]}
+    renders = [{"layers": ["control"], "extent": EXTENT, "start": f"{s.start}T00:00:00Z",
+                "end": f"{s.end}T00:00:00Z", "probes": [probes[s.label]]} for s in (W44, W45)]
+    request = {"gpkg": str(out / "control.gpkg"), "layers": list(LAYER_NAMES), "renders": renders}
+    (out / "request.json").write_text(json.dumps(request))
+    done = subprocess.run([SYSTEM_PYTHON, str(PROBE), str(out / "request.json")], capture_output=True, text=True,
+                          env=_qgis_env(), timeout=300, cwd=out)
+    assert done.stdout.strip(), f"QGIS probe printed nothing: {done.stderr[-2000:]}"
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_model_layers_open_styled_and_time_enabled(model_report):
+    for name in LAYER_NAMES:
+        info = model_report["layers"][name]
+        assert info["valid"] and info["default_style_loaded"], name
+        assert info["temporal"]["active"], name
+    white = np.array([255, 255, 255], float)
+    factions = FactionRegistry.default()
+    alpha = style.STATUS_ALPHA["held"]
+    expected = {f: _blend(factions.colour(f), alpha, "#ffffff") for f in ("isis", "government")}
+    for render, holder in zip(model_report["renders"], ("isis", "government"), strict=True):
+        px = np.array(render["pixels"][0][:3], float)
+        assert np.abs(px - white).max() > 20, f"nothing drawn where {holder} holds"
+        assert min(expected, key=lambda f: np.abs(expected[f] - px).sum()) == holder, px
