@@ -104,9 +104,13 @@ def write_csv(df: pd.DataFrame, columns: Sequence[str], path: Path) -> Path:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     with tmp.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
+        # csv quotes only the characters of its line terminator: a lone CR (a file name can hold
+        # one) would be written bare and split the row for every reader, so such rows are quoted.
+        quoted = csv.writer(f, lineterminator="\n", quoting=csv.QUOTE_ALL)
         writer.writerow(cols)
         for row in _rows(df, cols):
-            writer.writerow([cell(v) for v in row])
+            cells = [cell(v) for v in row]
+            (quoted if any("\r" in c for c in cells) else writer).writerow(cells)
     os.replace(tmp, path)
     return path
 
