@@ -9,6 +9,8 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
 SUFFIXES = (".txt", ".md", ".markdown", ".text", ".html", ".htm", ".pdf")
 
 
@@ -109,7 +111,10 @@ def read_text(path: Path, raw: bytes) -> str | None:
     if looks_binary(raw):
         log.warning("%s: binary file, not a text report; skipped", path)
         return None
-    text = decode(raw)
+    # Control characters carry nothing in a report and break what comes after (a NUL ends a
+    # string in GDAL, so events.geojson and control.gpkg would cut the sentence there); a
+    # vertical tab is Word's line break.
+    text = CONTROL.sub("", decode(raw).replace("\x0b", "\n"))
     if suffix in (".html", ".htm") or text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
         return html_to_text(text)
     return text
