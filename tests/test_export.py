@@ -220,3 +220,41 @@ def test_run_json_is_deterministic_and_counts(tmp_path, layers):
     assert info["counts"]["steps"] == 2
     assert info["parameters"]["projected_crs"] == "EPSG:22770"
     assert info["version"]
+
+
+# -- QGIS project (structure; tests/test_qgis.py opens it in real QGIS) ---------------------
+def test_gpkg_and_project_are_byte_identical_for_the_same_inputs(tmp_path, factions):
+    from geo_control.export import write_qgis_project
+
+    outputs = []
+    for name in ("a", "b"):
+        folder = tmp_path / name
+        folder.mkdir()
+        gpkg_path = write_geopackage(synthetic_layers(), factions, folder / "control.gpkg")
+        (project,) = write_qgis_project(synthetic_layers(), factions, folder, [])
+        outputs.append((gpkg_path.read_bytes(), project.read_bytes()))
+    assert outputs[0] == outputs[1]
+
+
+def test_project_references_layers_relatively_in_drawing_order(tmp_path, factions, layers):
+    import xml.etree.ElementTree as ET
+
+    from geo_control.basemap import load_basemap
+    from geo_control.export import write_qgis_project
+    from geo_control.settings import data_dir
+
+    write_geopackage(layers, factions, tmp_path / "control.gpkg")
+    paths = write_qgis_project(layers, factions, tmp_path, [], basemap=load_basemap(data_dir()))
+    assert [p.name for p in paths] == ["control.qgs", "basemap.gpkg"]
+    root = ET.parse(tmp_path / "control.qgs").getroot()
+    sources = [n.get("source") for n in root.iter("layer-tree-layer")]
+    assert sources[:6] == [f"./control.gpkg|layername={n}" for n in
+                           ("places", "events", "advances", "frontlines", "changes", "control")]
+    assert all(s.startswith("./") for s in sources)
+    ts = root.find("ProjectTimeSettings")
+    assert ts is not None and ts.get("timeStepUnit") == "wk"
+    assert ts.findtext("TemporalRange/start") == "2017-10-30T00:00:00Z"
+    assert ts.findtext("TemporalRange/end") == "2017-11-13T00:00:00Z"
+    assert "OpenStreetMap" in (root.findtext("projectMetadata/rights") or "")
+    base = dict(pyogrio.list_layers(tmp_path / "basemap.gpkg"))
+    assert {"base_country", "base_governorates", "base_rivers"} <= set(base)
