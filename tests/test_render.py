@@ -315,3 +315,20 @@ def test_renders_the_layers_model_build_makes(basemap, factions, tmp_path):
     target = _expected_fill(factions.colour("government"), 0.45)
     close = np.linalg.norm(img - target, axis=2) < 20
     assert close.sum() > 50  # government fill is on the map
+
+
+def test_layers_with_nothing_in_them_still_render(basemap, factions, tmp_path):
+    import datetime as dt
+
+    import pandas as pd
+
+    from geo_control.records import STATS_COLUMNS, Layers, Step
+
+    def empty():
+        return gpd.GeoDataFrame({"step": []}, geometry=[], crs="EPSG:4326")
+
+    steps = [Step("2017-W01", dt.date(2017, 1, 2), dt.date(2017, 1, 9))]
+    layers = Layers(steps=steps, places=empty(), events=empty(), control=empty(), frontlines=empty(),
+                    advances=empty(), changes=empty(), stats=pd.DataFrame(columns=list(STATS_COLUMNS)))
+    files = render_all(layers, basemap, Settings(map_width_px=700, gif_width_px=400), factions, tmp_path)
+    assert {p.name for p in files} >= {"2017-W01.png", "2017-W01.tif", "control.gif", "map.html", "stats.png"}
