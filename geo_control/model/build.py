@@ -19,10 +19,13 @@ from geo_control.errors import BaselineError
 from geo_control.model.areas import NONE, Baseline, Painter, Painting, Source, baseline_cells
 from geo_control.model.cells import (
     GRID,
+    GRID_DEG,
     Cells,
     cell_areas_km2,
     load_cells,
+    mended_cells,
     shared_edges,
+    storage_cells,
     to_projected,
     to_storage,
 )
@@ -106,6 +109,8 @@ class _Dissolver:
         self.tiles: dict[bytes, Any] = {}
         self.cache: dict[bytes, tuple[Any, float]] = {}
         self._piece_area: dict[int, tuple[Any, float]] = {}
+        self._piece_4326: dict[int, tuple[Any, Any]] = {}
+        self.mended = mended_cells(cells)
 
     def piece_km2(self, geom) -> float:
         key = id(geom)
@@ -123,8 +128,11 @@ class _Dissolver:
         msorted = mask[self.order]
         tiles = set(np.flatnonzero(np.add.reduceat(msorted, self.starts) > 0).tolist()) | set(pieces_by_tile)
         parts, keys = [], []
+        exact = True
         for k in sorted(tiles):
             a, b = self.starts[k], self.ends[k]
+            if pieces_by_tile.get(k) or self.mended[self.order[a:b][msorted[a:b]]].any():
+                exact = False
             h = hashlib.sha1(np.int64(k).tobytes() + np.packbits(msorted[a:b]).tobytes())
             for c, g in pieces_by_tile.get(k, []):
                 h.update(np.int64(c).tobytes())
@@ -143,26 +151,41 @@ class _Dissolver:
                 geom = None
             elif len(parts) == 1:
                 geom = parts[0]
+            elif exact:
+                geom = shapely.coverage_union_all(np.array(parts, dtype=object))
             else:
-                try:
-                    geom = shapely.coverage_union_all(np.array(parts, dtype=object))
-                except shapely.errors.GEOSException:
-                    geom = _valid(shapely.union_all(parts))
+                # Tiles with split or mended cells are not exactly noded with their neighbours.
+                geom = _valid(shapely.union_all(parts, grid_size=GRID_DEG))
             self.cache[total] = (geom, km2)
         return self.cache[total]
 
     def _tile(self, cell_idx: np.ndarray, pieces: list) -> Any:
         """The union of some cells and pieces of one tile, in EPSG:4326."""
-        geoms = self.cells.geoms
+        g4326 = storage_cells(self.cells)
         if not pieces:
+            # A coverage union of clean cells is valid by construction.
             if not len(cell_idx):
                 return None
-            # A coverage union of clean cells is valid by construction; 1 m grid vertices stay
-            # distinct in lon/lat, so the transformed tile is valid too.
-            return to_storage(shapely.coverage_union_all(geoms[cell_idx]), self.cells.crs)
-        geom = shapely.union_all(np.concatenate([geoms[cell_idx], np.array([g for _, g in pieces], dtype=object)]),
-                                 grid_size=GRID)
-        return to_storage(_valid(geom), self.cells.crs)
+            if not self.mended[cell_idx].any():
+                return shapely.coverage_union_all(g4326[cell_idx])
+            # A cell mended after reprojection is not exactly noded: use a full overlay.
+            return _valid(shapely.union_all(g4326[cell_idx], grid_size=GRID_DEG))
+        parts = np.concatenate([g4326[cell_idx], [self.piece_4326(c, g) for c, g in pieces]])
+        return _valid(shapely.union_all(parts, grid_size=GRID_DEG))
+
+    def piece_4326(self, c: int, geom) -> Any:
+        """A piece of cell ``c`` in EPSG:4326, clipped to the transformed cell.
+
+        A split adds vertices on the cell's edges that its neighbours lack; mapped to lon/lat
+        they would leave the straight edge by centimetres and overlap the neighbour. Clipping
+        to the cell's own lon/lat outline keeps every piece inside its cell.
+        """
+        key = id(geom)
+        if key not in self._piece_4326:
+            clipped = shapely.intersection(storage_cells(self.cells)[c], to_storage(geom, self.cells.crs),
+                                           grid_size=GRID_DEG)
+            self._piece_4326[key] = (geom, _valid(clipped))
+        return self._piece_4326[key][1]
 
 
 def build(events_df: pd.DataFrame, basemap, settings, factions, baseline: gpd.GeoDataFrame | None = None) -> Layers:

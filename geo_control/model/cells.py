@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 #: Snap grid of every model geometry, in projected metres.
 GRID = 1.0
+#: Snap grid of model geometry in lon/lat (about 0.1 mm), for robust overlays in EPSG:4326.
+GRID_DEG = 1e-9
 #: Circle resolution of reach discs and corridors (segments per quarter circle).
 QUAD_SEGS = 6
 #: River levels of the WDB II network that act as lines between factions (1-3: main rivers).
@@ -244,12 +246,36 @@ def _split_by_rivers(cells: np.ndarray, pts: np.ndarray, rivers, reach: float) -
     return cells
 
 
+def storage_cells(cells: Cells) -> np.ndarray:
+    """Every cell in EPSG:4326, as a clean coverage, computed once.
+
+    Mapping to lon/lat bends long straight edges; where one cell has a vertex on an edge its
+    neighbour lacks, the two would overlap by a sliver. Cleaning the coverage again in lon/lat
+    removes those slivers, so unions of disjoint cell sets never overlap.
+    """
+    if getattr(cells, "_g4326", None) is None:
+        g = to_storage(cells.geoms, cells.crs)
+        bad = ~shapely.is_valid(g)
+        g[bad] = [_polygonal(shapely.make_valid(x)) for x in g[bad]]
+        g = np.array([_polygonal(x) for x in shapely.coverage_clean(g)], dtype=object)
+        cells._mended = ~shapely.is_valid(g)  # type: ignore[attr-defined]
+        g[cells._mended] = [_polygonal(shapely.make_valid(x)) for x in g[cells._mended]]  # type: ignore[attr-defined]
+        cells._g4326 = g  # type: ignore[attr-defined]
+    return cells._g4326  # type: ignore[attr-defined]
+
+
+def mended_cells(cells: Cells) -> np.ndarray:
+    """Cells whose lon/lat outline is still invalid after cleaning (repaired; not exactly noded)."""
+    storage_cells(cells)
+    return cells._mended  # type: ignore[attr-defined]
+
+
 def cell_areas_km2(cells: Cells) -> np.ndarray:
     """Geodesic area of every cell, computed once."""
     if getattr(cells, "_areas", None) is None:
         from geo_control.crs import area_km2
 
-        cells._areas = np.array([area_km2(g) for g in to_storage(cells.geoms, cells.crs)])  # type: ignore[attr-defined]
+        cells._areas = np.array([area_km2(g) for g in storage_cells(cells)])  # type: ignore[attr-defined]
     return cells._areas  # type: ignore[attr-defined]
 
 
