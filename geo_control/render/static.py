@@ -502,7 +502,7 @@ def _place_labels(ctx: RenderContext, fig, ax, rows, event_points, reserved) -> 
             t.remove()
 
 
-def _country_labels(ctx: RenderContext, ax, fig) -> list:
+def _country_labels(ctx: RenderContext, ax, fig, avoid: list) -> list:
     """Grey capitals for neighbouring countries inside the view; returns their boxes."""
     from shapely.geometry import box as sbox
 
@@ -528,7 +528,7 @@ def _country_labels(ctx: RenderContext, ax, fig) -> list:
                     fontweight="bold", zorder=2.8, alpha=0.9)
         bb = t.get_window_extent(renderer)
         if not (bb.x0 >= axbox.x0 and bb.x1 <= axbox.x1 and bb.y0 >= axbox.y0 and bb.y1 <= axbox.y1) \
-                or _overlaps(bb, boxes):
+                or _overlaps(bb, boxes) or _overlaps(bb, avoid):
             t.remove()
             continue
         boxes.append(bb)
@@ -615,7 +615,7 @@ def _legend_handles(ctx: RenderContext, items: list[tuple], bandwidth_km: float)
         return FancyArrow(-xdescent, height / 2 - ydescent, width * 0.92, 0, width=height * 0.32,
                           head_width=height * 0.9, head_length=width * 0.3, length_includes_head=True)
 
-    sections: dict[str, list] = {"Control": [], "Activity": []}
+    sections: dict[str, list] = {"Control": [], "Activity": [], "Events": []}
     handler_map = {}
     h: Any
     for key in items:
@@ -647,7 +647,7 @@ def _legend_handles(ctx: RenderContext, items: list[tuple], bandwidth_km: float)
             marker, _, text = style.ACTION_MARKERS[key[1]]
             h = Line2D([], [], ls="", marker=marker, ms=8 if marker == "*" else 6.5, mfc="#bdbdbd",
                        mec=style.MARKER_EDGE, mew=0.6)
-            sections["Activity"].append((h, text))
+            sections["Events"].append((h, text))
     ref = [
         (Line2D([], [], color=style.BASE["country_edge"], lw=1.3), "International boundary"),
         (Line2D([], [], color=style.BASE["governorate_edge"], lw=0.7, ls=(0, (4, 2))), "Governorate boundary"),
@@ -657,27 +657,38 @@ def _legend_handles(ctx: RenderContext, items: list[tuple], bandwidth_km: float)
     return sections, handler_map
 
 
-def _draw_legend(ctx: RenderContext, fig, panel, items: list[tuple], note: str, bandwidth_km: float) -> list:
+def _draw_legend(ctx: RenderContext, fig, panel, items: list[tuple], bandwidth_km: float,
+                 floor: float = 0.0) -> list:
+    """Legend sections stacked from the top of ``panel`` down to ``floor`` (axes fraction).
+
+    When they do not fit, the activity markers go into two columns, then the reference lines
+    (self-explanatory) are left out.
+    """
     sections, handler_map = _legend_handles(ctx, items, bandwidth_km)
-    artists = []
-    y = 1.0
     renderer = fig.canvas.get_renderer()
     pbox = panel.get_window_extent(renderer)
-    for title, entries in sections.items():
-        if not entries:
-            continue
-        leg = panel.legend([h for h, _ in entries], [t for _, t in entries], loc="upper left",
-                           bbox_to_anchor=(0.0, y), frameon=False, fontsize=style.LEGEND_PT, title=title,
-                           title_fontproperties={"size": style.LEGEND_PT + 1, "weight": "bold"},
-                           alignment="left", handlelength=2.0, handleheight=1.1, borderaxespad=0.0,
-                           labelspacing=0.45, handler_map=handler_map)
-        panel.add_artist(leg)
-        artists.append(leg)
-        bb = leg.get_window_extent(renderer)
-        y -= (bb.height + 8 * fig.dpi / 72) / pbox.height
-    if note:
-        artists.append(panel.text(0.0, y - 0.01, note, transform=panel.transAxes, ha="left", va="top",
-                                  fontsize=style.LEGEND_PT - 0.5, color="#444", linespacing=1.4))
+    gap = 8 * fig.dpi / 72 / pbox.height
+    artists: list = []
+    for two_columns, with_reference in ((False, True), (True, True), (True, False), (False, False)):
+        for a in artists:
+            a.remove()
+        artists = []
+        y = 1.0
+        for title, entries in sections.items():
+            if not entries or (title == "Reference" and not with_reference):
+                continue
+            leg = panel.legend([h for h, _ in entries], [t for _, t in entries], loc="upper left",
+                               bbox_to_anchor=(0.0, y), frameon=False, fontsize=style.LEGEND_PT, title=title,
+                               title_fontproperties={"size": style.LEGEND_PT + 1, "weight": "bold"},
+                               alignment="left", handlelength=2.0, handleheight=1.1, borderaxespad=0.0,
+                               labelspacing=0.45, handler_map=handler_map,
+                               ncols=2 if two_columns and title == "Events" else 1, columnspacing=0.8)
+            panel.add_artist(leg)
+            artists.append(leg)
+            y -= leg.get_window_extent(renderer).height / pbox.height + gap
+        panel.legend_ = None
+        if y + gap >= floor:
+            break
     return artists
 
 
@@ -698,7 +709,7 @@ def week_note(rows) -> str:
         return "No events reported in view this week."
     n_fight = int(ev["action"].isin(("attack", "contest")).sum())
     n_docs = ev["doc"].nunique() if "doc" in ev else 0
-    return (f"{len(ev)} events in view from {n_docs} report{'s' if n_docs != 1 else ''}, "
+    return (f"{len(ev)} event{'s' if len(ev) != 1 else ''} in view from {n_docs} report{'s' if n_docs != 1 else ''}, "
             f"{n_fight} clashes, strikes or contests")
 
 
@@ -742,11 +753,11 @@ def draw_step(ctx: RenderContext, index: int, settings, legend: str = "step") ->
     _draw_boundaries(ctx, ax)
     _draw_lines_and_arrows(ctx, ax, rows)
     points = _draw_events(ctx, ax, rows["events"])
-    reserved = _country_labels(ctx, ax, fig)
     from matplotlib.transforms import Bbox
 
-    for x0, y0, x1, y1 in (_scale_bar(ctx, ax), _north_arrow(ctx, ax)):
-        reserved.append(Bbox(ax.transData.transform([(x0, y0), (x1, y1)])))
+    furniture = [Bbox(ax.transData.transform([(x0, y0), (x1, y1)]))
+                 for x0, y0, x1, y1 in (_scale_bar(ctx, ax), _north_arrow(ctx, ax))]
+    reserved = furniture + _country_labels(ctx, ax, fig, furniture)
     _place_labels(ctx, fig, ax, rows, points, reserved)
 
     where = ctx.region_name or "Syria"
@@ -758,12 +769,13 @@ def draw_step(ctx: RenderContext, index: int, settings, legend: str = "step") ->
     fig.text(MAP_LEFT, 0.07 / fh, credits, ha="left", va="bottom", fontsize=style.CREDITS_PT, color="#555",
              linespacing=1.25)
 
-    panel = fig.add_axes((PANEL_LEFT, bottom + 0.36 * map_h / fh, PANEL_W, 0.64 * map_h / fh))
+    # The panel spans the map's height; the locator sits at its foot, the legend above it.
+    panel = fig.add_axes((PANEL_LEFT, bottom, PANEL_W, map_h / fh))
     panel.axis("off")
+    loc_h = min(0.33 * map_h, PANEL_W * fw)
     items = shown_items(ctx, st.label) if legend == "step" else series_items(ctx)
-    artists = _draw_legend(ctx, fig, panel, items, "", settings.heatmap_bandwidth_km)
+    artists = _draw_legend(ctx, fig, panel, items, settings.heatmap_bandwidth_km, floor=(loc_h + 0.1) / map_h)
     fig.text(1 - MAP_LEFT, 1 - 0.5 / fh, week_note(rows), ha="right", va="top", fontsize=style.LEGEND_PT + 0.5,
              color="#444", linespacing=1.35)
-    loc_h = min(0.33 * map_h, PANEL_W * fw)
     _locator(ctx, fig, (PANEL_LEFT, bottom, PANEL_W, loc_h / fh))
     return Drawn(fig, ax, panel, artists)
