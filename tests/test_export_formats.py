@@ -90,3 +90,15 @@ def test_cli_export(gpkg, tmp_path):
     result = CliRunner().invoke(cli, ["export", str(gpkg), "--format", "fgb", "--out", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "o" / "control.fgb").exists()
+
+
+def test_shapefile_cuts_long_text_on_a_character_boundary(tmp_path, caplog):
+    layers = synthetic_layers()
+    layers.control["event_ids"] = [[f"ev-{i:016d}" for i in range(30)]] * len(layers.control)
+    layers.events["sentence"] = "«شرق» " * 100
+    src = write_geopackage(layers, FactionRegistry.default(), tmp_path / "control.gpkg")
+    with caplog.at_level(logging.WARNING, logger="geo_control"):
+        export_layers(src, "shp", tmp_path / "shp")
+    events = pyogrio.read_dataframe(tmp_path / "shp" / "events.shp")
+    assert 0 < len(events["sentence"].iloc[0].encode("utf-8")) <= 254
+    assert "254 bytes" in caplog.text

@@ -30,6 +30,17 @@ FORMATS = {
 }
 
 
+#: dBASE text fields hold at most 254 bytes.
+DBF_TEXT_BYTES = 254
+
+
+def _cut_text(value):
+    if not isinstance(value, str):
+        return value
+    raw = value.encode("utf-8")
+    return raw[:DBF_TEXT_BYTES].decode("utf-8", errors="ignore") if len(raw) > DBF_TEXT_BYTES else value
+
+
 def shapefile_names(columns: list[str], limit: int = 10) -> dict[str, str]:
     """Field names cut to ``limit`` characters, made unique with a numeric suffix, in order.
 
@@ -67,6 +78,16 @@ def _for_shapefile(gdf, layer: str):
         gdf[c] = gdf[c].map(lambda t: None if pd.isna(t) else t.strftime("%Y-%m-%dT%H:%M:%SZ"))
     if dated:
         log.warning("%s: Shapefile has no datetime type; %s written as ISO 8601 text (UTC)", layer, ", ".join(dated))
+    cut = []
+    for c in [c for c in gdf.columns if c != gdf.geometry.name]:
+        if not (gdf[c].dtype == object or pd.api.types.is_string_dtype(gdf[c])):
+            continue
+        if gdf[c].map(lambda v: isinstance(v, str) and len(v.encode("utf-8")) > DBF_TEXT_BYTES).any():
+            gdf[c] = gdf[c].map(_cut_text)
+            cut.append(c)
+    if cut:
+        log.warning("%s: Shapefile text is limited to %d bytes; %s cut (the GeoPackage keeps them whole)",
+                    layer, DBF_TEXT_BYTES, ", ".join(cut))
     names = shapefile_names([c for c in gdf.columns if c != gdf.geometry.name])
     renamed = {k: v for k, v in names.items() if k != v}
     if renamed:
