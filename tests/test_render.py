@@ -332,3 +332,39 @@ def test_layers_with_nothing_in_them_still_render(basemap, factions, tmp_path):
                     advances=empty(), changes=empty(), stats=pd.DataFrame(columns=list(STATS_COLUMNS)))
     files = render_all(layers, basemap, Settings(map_width_px=700, gif_width_px=400), factions, tmp_path)
     assert {p.name for p in files} >= {"2017-W01.png", "2017-W01.tif", "control.gif", "map.html", "stats.png"}
+
+
+@pytest.mark.chromium
+@pytest.mark.skipif(_chromium() is None, reason="headless Chromium is not installed (apt-get install chromium)")
+def test_hostile_sentence_shows_as_text_in_an_open_popup(rendered, tmp_path):
+    out, _ = rendered
+    page = (out / "map.html").read_text(encoding="utf-8")
+    name = re.search(r"var (map_\w+) = L\.map\(", page).group(1)
+    # Go to the first week, open every popup that carries the hostile sentence, and mark the body.
+    probe = f"""<script>
+    setTimeout(function () {{
+      var m = {name};
+      m.timeDimension.setCurrentTime(m.timeDimension.getAvailableTimes()[0]);
+      setTimeout(function () {{
+        var found = 0;
+        m.eachLayer(function (l) {{
+          var p = l.getPopup && l.getPopup();
+          if (p && String(p.getContent()).indexOf("alert") >= 0) {{ l.openPopup(); found += 1; }}
+        }});
+        document.body.setAttribute("data-hostile-popups", String(found));
+      }}, 400);
+    }}, 400);
+    </script></html>"""
+    probed = tmp_path / "probe.html"
+    probed.write_text(page.replace("</html>", probe), encoding="utf-8")
+    with tempfile.TemporaryDirectory() as profile:
+        res = subprocess.run(
+            [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+             f"--user-data-dir={profile}", "--virtual-time-budget=5000", "--dump-dom", probed.as_uri()],
+            capture_output=True, text=True, timeout=120, check=False)
+    dom = res.stdout
+    assert re.search(r'data-hostile-popups="[1-9]', dom), res.stderr[-500:]
+    assert "leaflet-popup-content" in dom
+    assert "&lt;script&gt;alert" in dom  # shown as text
+    assert "<img src=\"x\"" not in dom and "onerror=\"alert" not in dom  # never an element
