@@ -140,9 +140,15 @@ def project_report(path: str) -> dict:
 
 def main() -> None:
     request = json.loads(open(sys.argv[1], encoding="utf-8").read())
-    app = QgsApplication([], False)
+    app = QgsApplication([], True)  # GUI enabled (offscreen) for the Temporal Controller widget
     app.initQgis()
     report: dict = {"qgis": __import__("qgis.core").core.Qgis.QGIS_VERSION}
+    widget = None
+    if request.get("controller"):
+        from qgis.gui import QgsTemporalControllerWidget
+
+        # Created before the project is read: it takes its state from the project on load.
+        widget = QgsTemporalControllerWidget()
     if "gpkg" in request:
         report["layers"] = layers_report(request["gpkg"], request["layers"])
     if "rasters" in request:
@@ -154,6 +160,15 @@ def main() -> None:
                                        "crs": rl.crs().authid()}
     if "project" in request:
         report["project"] = project_report(request["project"])
+        if widget is not None:
+            tc = widget.temporalController()
+            first = tc.dateTimeRangeForFrameNumber(0)
+            report["controller"] = {
+                "mode": int(tc.navigationMode()),
+                "frames": tc.totalFrameCount(),
+                "first_frame": [first.begin().toString(Qt.ISODate), first.end().toString(Qt.ISODate),
+                                first.includeEnd()],
+            }
     for i, r in enumerate(request.get("renders", [])):
         if r.get("from_project"):
             project = QgsProject.instance()

@@ -85,7 +85,7 @@ def report(tmp_path_factory):
         for s in (W44, W45)
     ]
     request = {"gpkg": str(out / "control.gpkg"), "layers": list(LAYER_NAMES), "project": str(out / "control.qgs"),
-               "rasters": [str(t) for t in tifs], "renders": renders}
+               "rasters": [str(t) for t in tifs], "renders": renders, "controller": True}
     (out / "request.json").write_text(json.dumps(request))
     done = subprocess.run([SYSTEM_PYTHON, str(PROBE), str(out / "request.json")], capture_output=True, text=True,
                           env=_qgis_env(), timeout=300, cwd=out)
@@ -135,6 +135,13 @@ def test_project_opens_with_every_layer_found(report):
     assert project["time_start"] == "2017-10-30T00:00:00Z"
     assert project["time_end"] == "2017-11-13T00:00:00Z"
     assert "OpenStreetMap" in project["copyright_label"]
+
+
+def test_temporal_controller_opens_ready_to_play_the_weeks(report):
+    controller = report["controller"]
+    assert controller["mode"] == 1  # animated
+    assert controller["frames"] == 2
+    assert controller["first_frame"] == ["2017-10-30T00:00:00Z", "2017-11-06T00:00:00Z", False]
 
 
 def _blend(hex_colour: str, alpha: float, under: str) -> np.ndarray:

@@ -274,6 +274,12 @@ def write_qgis_project(layers: Layers, factions, out_dir: str | Path, heatmap_pa
         trange = ET.SubElement(ts, "TemporalRange")
         ET.SubElement(trange, "start").text = t_start
         ET.SubElement(trange, "end").text = _iso(steps[-1].end)
+        # The Temporal Controller panel keeps its own state here: open in animated mode on
+        # the steps' range, so the map shows the first step and the play button is ready.
+        widget = ET.SubElement(props, "TemporalControllerWidget")
+        ET.SubElement(widget, "NavigationMode", type="int").text = "1"
+        ET.SubElement(widget, "StartDateTime", type="QString").text = t_start.replace("Z", ".000Z")
+        ET.SubElement(widget, "EndDateTime", type="QString").text = _iso(steps[-1].end).replace("Z", ".000Z")
     meta = ET.SubElement(root, "projectMetadata")
     ET.SubElement(meta, "identifier").text = "geo_control"
     ET.SubElement(meta, "parentidentifier")
