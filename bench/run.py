@@ -151,22 +151,30 @@ def prewarm_gazetteer(env: dict) -> float:
     return time.perf_counter() - t0
 
 
-def snapshot(work: Path) -> dict:
-    """Copy the package as it is now into the work folder; every run imports that copy.
+def snapshot(work: Path, source: str) -> dict:
+    """Copy the package into the work folder; every run of the benchmark imports that copy.
 
     Others may edit the working tree while a long benchmark runs: the runs must all measure
     one version of the code (and the cache, keyed by the code, must stay valid between the
-    cold and the incremental run).
+    cold and the incremental run). ``source`` is ``head`` (the last commit) or ``tree`` (the
+    working tree as it is now).
     """
-    dest = work / "snapshot"
-    shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(ROOT / "geo_control", dest / "geo_control",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     def git(*a: str) -> str:
         return subprocess.run(["git", *a], capture_output=True, text=True, cwd=ROOT).stdout.strip()
 
-    return {"path": str(dest), "commit": git("rev-parse", "--short", "HEAD"),
-            "dirty": bool(git("status", "--porcelain", "--", "geo_control"))}
+    dest = work / "snapshot"
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    if source == "head":
+        archive = subprocess.run(["git", "archive", "HEAD", "geo_control"], capture_output=True, check=True,
+                                 cwd=ROOT).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+        dirty = False
+    else:
+        shutil.copytree(ROOT / "geo_control", dest / "geo_control",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        dirty = bool(git("status", "--porcelain", "--", "geo_control"))
+    return {"path": str(dest), "commit": git("rev-parse", "--short", "HEAD"), "dirty": dirty}
 
 
 def base_env(snap: dict | None) -> dict:
@@ -178,8 +186,8 @@ def base_env(snap: dict | None) -> dict:
 
 
 def whole(sizes: list[int], schedulers: list[str], work: Path, seed: int, incremental: bool,
-          profile: bool, snap: dict | None) -> list[dict]:
-    rows = []
+          profile: bool, snap: dict | None, save=lambda rows: None) -> list[dict]:
+    rows: list[dict] = []
     for n in sizes:
         folder = corpus_for(n, work, seed)
         words = json.loads((folder / "corpus.json").read_text())["words"]
@@ -214,6 +222,7 @@ def whole(sizes: list[int], schedulers: list[str], work: Path, seed: int, increm
                 r["events_per_s"] = round(r["events"] / r["wall_s"], 1) if r["wall_s"] else 0
                 r["words_per_s"] = round(words / r["wall_s"]) if mode == "cold" and r["wall_s"] else None
                 rows.append(r)
+                save(rows)
                 print(f"bench:   {r['wall_s']}s, {r['peak_tree_mb']} MB, {r['events']} events, "
                       f"exit {r['status']}", file=sys.stderr, flush=True)
                 if r["status"] != 0:
@@ -242,6 +251,7 @@ def stage_benchmarks(timeout: int, env: dict) -> list[dict]:
 
 
 def markdown(rows: list[dict]) -> str:
+    """The runs as a markdown table (``python bench/run.py --table results.json`` reprints one)."""
     lines = ["| reports | words | scheduler | run | wall s | CPU s | load | peak MB (tree) | events | events/s "
              "| words/s | extract+geocode s | model s | render s | export s |",
              "| ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -269,9 +279,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", action="store_true", help="cProfile the cold runs into bench/results/")
     ap.add_argument("--work", default=str(RESULTS / "work"), help="corpora, caches and outputs")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--no-snapshot", action="store_true",
-                    help="import the working tree itself instead of a copy taken at the start")
+    ap.add_argument("--code", choices=("head", "tree", "live"), default="head",
+                    help="code to measure: a copy of the last commit (default), a copy of the working "
+                         "tree, or the live working tree")
+    ap.add_argument("--table", metavar="RESULTS_JSON", help="only print the table of a results file")
     args = ap.parse_args(argv)
+    if args.table:
+        print(markdown(json.loads(Path(args.table).read_text())["whole"]))
+        return 0
 
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s]
     schedulers = [s.strip() for s in args.schedulers.split(",") if s.strip()]
@@ -286,16 +301,21 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
 
-    snap = None if args.no_snapshot else snapshot(work)
+    snap = None if args.code == "live" else snapshot(work, args.code)
     result = {"machine": machine(), "command": " ".join(["bench/run.py", *(argv or sys.argv[1:])]),
               "code": snap}
     if not args.no_stages:
         result["stage_benchmarks"] = stage_benchmarks(args.stage_timeout, base_env(snap))
-    result["whole"] = whole(sizes, schedulers, work, args.seed, not args.no_incremental, args.profile, snap)
-
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     path = RESULTS / f"whole-{stamp}.json"
-    path.write_text(json.dumps(result, indent=1))
+
+    def save(rows: list[dict]) -> None:
+        # After every run, so a long benchmark that is stopped still leaves its figures.
+        path.write_text(json.dumps({**result, "whole": rows}, indent=1))
+
+    result["whole"] = whole(sizes, schedulers, work, args.seed, not args.no_incremental, args.profile, snap,
+                            save)
+    save(result["whole"])
     m = result["machine"]
     print(f"\n{m['date']}: {m['nproc']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}")
     if snap:
