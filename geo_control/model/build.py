@@ -24,7 +24,7 @@ from geo_control.model.cells import (
     cell_areas_km2,
     load_cells,
     mended_cells,
-    shared_edges,
+    shared_edges_4326,
     storage_cells,
     to_projected,
     to_storage,
@@ -228,9 +228,11 @@ def build(events_df: pd.DataFrame, basemap, settings, factions, baseline: gpd.Ge
                 continue
             by_label[src.label].add(i)
             by_faction[src.label[0]].add(i)
+        label_km2: dict[tuple[str, str], float] = {}
         for label in sorted(by_label):
             idxs = by_label[label]
             g4326, km2 = dissolve(painting, idxs)
+            label_km2[label] = km2
             if g4326 is None or g4326.is_empty:
                 continue
             conf, ids, nsent = _sources_meta(painting.sources, idxs)
@@ -242,8 +244,8 @@ def build(events_df: pd.DataFrame, basemap, settings, factions, baseline: gpd.Ge
             control_geoms.append(g4326)
         for f in sorted(by_faction):
             stats_rows.append({**dated, "faction": f, "area_km2": round(sum(
-                dissolve(painting, by_label[lab])[1] for lab in by_label if lab[0] == f), 3)})
-        _frontlines(painting, cells, dated, front_rows, front_geoms)
+                km2 for lab, km2 in label_km2.items() if lab[0] == f), 3)})
+        _frontlines(painting, cells, dated, front_rows, front_geoms, dissolve)
         _places(tl, t, painting, painter, dated, place_rows, place_geoms, cells)
         if prev is not None:
             _changes(prev, painting, cells, dated, change_rows, change_geoms, dissolve)
@@ -321,15 +323,19 @@ def _baseline(baseline: gpd.GeoDataFrame, cells: Cells, factions) -> Baseline:
     return baseline_cells(polys, cells)
 
 
-def _frontlines(painting: Painting, cells: Cells, dated: dict, rows: list, geoms: list) -> None:
-    """Lines where two factions' areas meet (contested ground is not a faction), from shared cell edges."""
-    edges = shared_edges(cells)
+def _frontlines(painting: Painting, cells: Cells, dated: dict, rows: list, geoms: list,
+                dissolve: _Dissolver) -> None:
+    """Lines where two factions' areas meet (contested ground is not a faction), from shared cell edges.
+
+    Works on the lon/lat coverage, whose neighbours share their edges exactly.
+    """
+    edges = shared_edges_4326(cells)
     facs = sorted({src.faction for src in painting.sources if src.label is not None and src.faction != "contested"})
     code_of = {f: k + 1 for k, f in enumerate(facs)}
     src_code = np.array([code_of.get(src.faction, 0) if src.label is not None else 0 for src in painting.sources]
                         + [0], dtype=np.int64)
     cell_code = src_code[np.where(painting.cell_src == NONE, len(painting.sources), painting.cell_src)]
-    cell_s = painting.cell_src.copy()
+    cell_s = painting.cell_src
     special = np.zeros(len(cell_code), dtype=bool)
     special[list(painting.special)] = True
     ca, cb = cell_code[edges.a], cell_code[edges.b]
@@ -345,7 +351,7 @@ def _frontlines(painting: Painting, cells: Cells, dated: dict, rows: list, geoms
                     continue
                 code[e], srcs[e] = 0, NONE
                 for g, s in painting.special[c]:
-                    if shapely.dwithin(g, mids[k], 0.5):
+                    if shapely.dwithin(dissolve.piece_4326(c, g), mids[k], 1e-7):
                         code[e], srcs[e] = src_code[s], s
                         break
     front = np.flatnonzero((ca > 0) & (cb > 0) & (ca != cb))
@@ -359,27 +365,35 @@ def _frontlines(painting: Painting, cells: Cells, dated: dict, rows: list, geoms
         segs[pair].append(edges.coords[sel])
         srcs_by[pair] |= set(np.unique(np.concatenate([sa[sel], sb[sel]])).tolist())
     # Inside split cells: between pieces of different factions.
-    for _c, plist in sorted(painting.special.items()):
+    for c, plist in sorted(painting.special.items()):
         for x in range(len(plist)):
             for y in range(x + 1, len(plist)):
                 fa, fb = src_code[plist[x][1]], src_code[plist[y][1]]
                 if fa == 0 or fb == 0 or fa == fb:
                     continue
-                shared = shapely.intersection(shapely.boundary(plist[x][0]), shapely.boundary(plist[y][0]),
-                                              grid_size=GRID)
-                lines = [p for p in shapely.get_parts(shared) if p.geom_type == "LineString"]
+                shared = shapely.intersection(shapely.boundary(dissolve.piece_4326(c, plist[x][0])),
+                                              shapely.boundary(dissolve.piece_4326(c, plist[y][0])))
+                lines = [p for p in shapely.get_parts(shapely.line_merge(shared) if shared.geom_type ==
+                                                      "MultiLineString" else shared)
+                         if p.geom_type == "LineString"]
                 if lines:
                     pair = (facs[min(fa, fb) - 1], facs[max(fa, fb) - 1])
                     segs[pair].extend(lines)
                     srcs_by[pair] |= {plist[x][1], plist[y][1]}
     for pair in sorted(segs):
         lines = []
+        km = 0.0
         for item in segs[pair]:
-            lines.extend(shapely.linestrings(item) if isinstance(item, np.ndarray) else [item])
-        line = shapely.line_merge(shapely.multilinestrings(lines))
-        g = to_storage(line, cells.crs)
+            if isinstance(item, np.ndarray):
+                lines.extend(shapely.linestrings(item))
+                _, _, dist = GEOD.inv(item[:, 0, 0], item[:, 0, 1], item[:, 1, 0], item[:, 1, 1])
+                km += float(np.sum(dist)) / 1000.0
+            else:
+                lines.append(item)
+                km += _length_km(item)
+        g = shapely.line_merge(shapely.multilinestrings(lines))
         conf, ids, nsent = _sources_meta(painting.sources, {s for s in srcs_by[pair] if s != NONE})
-        rows.append({**dated, "faction_a": pair[0], "faction_b": pair[1], "length_km": round(_length_km(g), 3),
+        rows.append({**dated, "faction_a": pair[0], "faction_b": pair[1], "length_km": round(km, 3),
                      "confidence": conf, "event_ids": ids, "n_sentences": nsent})
         geoms.append(g)
 

@@ -289,11 +289,11 @@ class Edges:
     mid: np.ndarray      # (n, 2) midpoints
 
 
-def shared_edges(cells: Cells) -> Edges:
-    """Every segment two cells share, found by matching segment coordinates, computed once."""
+def shared_edges_4326(cells: Cells) -> Edges:
+    """Every segment two lon/lat cells share, found by matching segment coordinates, computed once."""
     if getattr(cells, "_edges", None) is not None:
         return cells._edges  # type: ignore[attr-defined]
-    polys, cell_idx = shapely.get_parts(cells.geoms, return_index=True)
+    polys, cell_idx = shapely.get_parts(storage_cells(cells), return_index=True)
     rings, ring_poly = shapely.get_rings(polys, return_index=True)
     coords, ring_idx = shapely.get_coordinates(rings, return_index=True)
     same = ring_idx[1:] == ring_idx[:-1]
