@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -39,12 +40,13 @@ def _expand(paths: Sequence[str | Path]) -> list[tuple[Path, dict[str, ManifestR
             raise MissingInputError(f"{path}: no such file or folder; check the path")
         if path.is_dir():
             manifest = read_manifest(path / "manifest.csv") if (path / "manifest.csv").is_file() else {}
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+            everything = _walk(path)
+            files = sorted(p for p in everything if p.suffix.lower() in SUFFIXES)
             if not files:
                 raise MissingInputError(
                     f"{path}: folder holds no reports ({', '.join(SUFFIXES)}); add reports or name another folder"
                 )
-            present = {f.relative_to(path).as_posix() for f in path.rglob("*")} | {f.name for f in files}
+            present = {f.relative_to(path).as_posix() for f in everything} | {f.name for f in files}
             for name in manifest:
                 if name not in present:
                     raise ManifestError(f"{path / 'manifest.csv'}: row '{name}' names no file in {path}; "
@@ -66,9 +68,22 @@ def _expand(paths: Sequence[str | Path]) -> list[tuple[Path, dict[str, ManifestR
     return found
 
 
+def _walk(folder: Path) -> list[Path]:
+    """Every regular file under ``folder``; a subfolder that cannot be read is a warning, not a gap."""
+    def warn(exc: OSError) -> None:
+        log.warning("%s: cannot read the folder (%s); its reports are skipped", exc.filename, exc.strerror)
+
+    found = []
+    for dirpath, _dirs, names in os.walk(folder, onerror=warn):
+        found.extend(Path(dirpath) / name for name in names)
+    return [p for p in found if p.is_file()]  # not FIFOs or sockets: reading them would block
+
+
 def _check_format(path: Path) -> None:
     """A file named on the command line in a format no reader handles (.docx, .xlsx) stops the run."""
-    if path.suffix.lower() in SUFFIXES or not path.is_file():
+    if not path.is_file():
+        raise InputError(f"{path}: not a regular file (a pipe or device); name report files or folders")
+    if path.suffix.lower() in SUFFIXES:
         return
     try:
         with path.open("rb") as fh:
