@@ -87,6 +87,7 @@ def ws(tmp_path_factory) -> Path:
                                          encoding="utf-8")
     (ws / "bad_id.toml").write_text("['Martian Army']\ncolour = '#00ff00'\n", encoding="utf-8")
     _baselines(ws)
+    os.mkfifo(ws / "pipe.txt")
     (ws / "a_file").write_text("not a folder\n", encoding="utf-8")
     ro = ws / "readonly"
     ro.mkdir()
@@ -100,6 +101,7 @@ OUT = "OUT"  # replaced by a fresh output path per case
 MISTAKES: dict[str, tuple[list[str], str, bool]] = {
     "missing file": (["run", "nope.txt", "--out", OUT], "nope.txt", False),
     "unreadable file": (["run", "locked.txt", "--out", OUT], "locked.txt", True),
+    "named pipe": (["run", "pipe.txt", "--out", OUT], "pipe.txt", False),
     "empty folder": (["run", "empty", "--out", OUT], "empty", False),
     "folder of office files": (["run", "office", "--out", OUT], "office", False),
     "docx named": (["run", "report.docx", "--out", OUT], "report.docx", False),
@@ -222,8 +224,13 @@ def mixed_folder(ws) -> Path:
     (folder / "locked.txt").write_text(GOOD_REPORT, encoding="utf-8")
     (folder / "locked.txt").chmod(0)
     (folder / "manifest.csv").write_text(
-        "file,date\n" + "\n".join(f"{p.name},2017-11-02" for p in sorted(folder.iterdir())) + "\n",
+        "file,date\n" + "\n".join(f"{p.name},2017-11-02" for p in sorted(folder.iterdir()) if p.is_file()) + "\n",
         encoding="utf-8")
+    # A subfolder that cannot be read, and a named pipe (reading it would block for ever).
+    (folder / "locked_dir").mkdir()
+    (folder / "locked_dir" / "inner.txt").write_text(GOOD_REPORT, encoding="utf-8")
+    (folder / "locked_dir").chmod(0)
+    os.mkfifo(folder / "pipe.txt")
     return folder
 
 
@@ -241,14 +248,15 @@ def test_bad_reports_do_not_stop_the_good_ones(mixed_run):
     assert "Traceback" not in res.stderr
     docs = {e["doc"] for e in events}
     assert "good.txt" in docs
+    assert not {"pipe.txt", "inner.txt"} & docs
     places = {(e["doc"], e["place"]) for e in events}
     assert ("good.txt", "al-Khamisiya") in places
 
 
-@pytest.mark.parametrize("name", [*BAD_REPORTS, "locked.txt"])
+@pytest.mark.parametrize("name", [*BAD_REPORTS, "locked.txt", "locked_dir"])
 def test_each_bad_report_is_a_warning_naming_it(mixed_run, name):
     res, events = mixed_run
-    if name == "locked.txt" and NO_DAC is None:
+    if name.startswith("locked") and NO_DAC is None:
         pytest.skip("running as root without setpriv: the file stays readable")
     warnings = [line for line in res.stderr.splitlines() if "WARNING" in line and name in line]
     assert len(warnings) == 1, f"{name}: no single warning naming it:\n{res.stderr}"
