@@ -93,7 +93,7 @@ def synthetic_layers() -> Layers:
              "confidence": 0.7, "event_ids": ["ev-0000000000000001"], "n_sentences": 1},
             {**_dated(W45), "faction": "contested", "status": "contested", "factions": "isis;government",
              "area_km2": 300.0, "confidence": 0.5, "event_ids": ["ev-0000000000000003"], "n_sentences": 1},
-            {**_dated(W45), "faction": "sdf", "status": "held", "factions": "", "area_km2": 500.0,
+            {**_dated(W45), "faction": "sdf", "status": "besieged", "factions": "", "area_km2": 500.0,
              "confidence": 0.6, "event_ids": [], "n_sentences": 0},
         ],
         geometry=[

@@ -52,6 +52,9 @@ pytestmark = [pytest.mark.qgis, pytest.mark.skipif(_REASON is not None, reason=_
 EXTENT = [40.2, 34.3, 41.1, 35.5]
 #: Inside the Mayadin control square, away from the place marker, its label and the advance.
 MAYADIN_PROBE = [MAYADIN[0] - 0.09, MAYADIN[1] - 0.09]
+#: On the west edges of the besieged SDF square and the held Mayadin square (2017-W45).
+SDF_EDGE = [40.8, 35.3]
+MAYADIN_EDGE = [MAYADIN[0] - 0.12, MAYADIN[1] - 0.06]
 
 
 def _heatmaps(folder: Path) -> list[Path]:
@@ -81,7 +84,7 @@ def report(tmp_path_factory):
     write_qgis_project(layers, factions, out, tifs, basemap=load_basemap(data_dir()))
     renders = [
         {"from_project": True, "extent": EXTENT, "start": f"{s.start}T00:00:00Z", "end": f"{s.end}T00:00:00Z",
-         "png": str(out / f"{s.label}.png"), "probes": [MAYADIN_PROBE, list(MAYADIN)]}
+         "png": str(out / f"{s.label}.png"), "probes": [MAYADIN_PROBE, list(MAYADIN), SDF_EDGE, MAYADIN_EDGE]}
         for s in (W44, W45)
     ]
     request = {"gpkg": str(out / "control.gpkg"), "layers": list(LAYER_NAMES), "project": str(out / "control.qgs"),
@@ -215,3 +218,10 @@ def test_model_layers_open_styled_and_time_enabled(model_report):
         px = np.array(render["pixels"][0][:3], float)
         assert np.abs(px - white).max() > 20, f"nothing drawn where {holder} holds"
         assert min(expected, key=lambda f: np.abs(expected[f] - px).sum()) == holder, px
+
+
+def test_besieged_areas_have_a_black_edge_held_ones_their_colour(report):
+    w45 = report["renders"][1]["pixels"]
+    besieged_edge, held_edge = np.array(w45[2][:3], float), np.array(w45[3][:3], float)
+    assert besieged_edge.max() < 60, besieged_edge
+    assert held_edge.min() > 100 and held_edge[0] > held_edge[1] + 30, held_edge  # red, not black

@@ -197,10 +197,10 @@ def _single(symbol: ET.Element) -> ET.Element:
     return r
 
 
-def _besieged_outline() -> dict[str, str]:
+def _besieged_outline(colour: str) -> dict[str, str]:
     # Besieged areas keep their holder's fill and get a heavy black edge.
     return {
-        "outlineColor": f"if(\"status\" = 'besieged', '{rgba(style.BESIEGED_EDGE)}', NULL)",
+        "outlineColor": f"if(\"status\" = 'besieged', '{rgba(style.BESIEGED_EDGE)}', '{rgba(colour)}')",
         "outlineWidth": "if(\"status\" = 'besieged', 1.6, 0.4)",
     }
 
@@ -208,7 +208,7 @@ def _besieged_outline() -> dict[str, str]:
 def control_renderer(factions) -> ET.Element:
     cats = []
     for f in style.faction_styles(factions):
-        fill = simple_fill(f.colour, style.STATUS_ALPHA["held"], f.colour, 0.4, data_defined=_besieged_outline())
+        fill = simple_fill(f.colour, style.STATUS_ALPHA["held"], f.colour, 0.4, data_defined=_besieged_outline(f.colour))
         cats.append((f.id, f.label, _symbol("fill", "", [fill])))
     hatch_angle = 45.0 if style.CONTESTED_HATCH.startswith("/") else 135.0
     contested = _symbol("fill", "", [
