@@ -72,6 +72,8 @@ _LOCALITY_HINTS = ("locality", "")
 _HINT_ALSO = {"district": ("county",), "countryside": ("region", "county", "area"), "region": ("area",)}
 #: Weight of a place's prior (size, rank, curated) against name similarity (0.7) and context.
 PRIOR_WEIGHT = 0.3
+#: Weight of an explicit position hint (``near=``, ``--near``) as a context anchor.
+NEAR_WEIGHT = 2.0
 _DIRECTIONS = {
     "north": 0.0, "northern": 0.0, "northeast": 45.0, "northeastern": 45.0, "east": 90.0, "eastern": 90.0,
     "southeast": 135.0, "southeastern": 135.0, "south": 180.0, "southern": 180.0, "southwest": 225.0,
@@ -175,6 +177,30 @@ def _haversine_km(lat1, lon1, lat2, lon2):
     return 6371.0 * 2 * np.arcsin(np.sqrt(np.minimum(1.0, a)))
 
 
+class Anchors(list):
+    """Context anchors (lat, lon, weight[, place_id[, name key]]) with their arrays built once.
+
+    A plain list works wherever anchors are taken; this one saves rebuilding the arrays when
+    the same anchors (a sentence's and its document's places) serve many lookups.
+    """
+
+    _arrays: tuple | None = None
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(lat, lon in radians, weight, place_id, name key) as arrays; ids "" where absent."""
+        if self._arrays is None:
+            self._arrays = _anchor_arrays(self)
+        return self._arrays
+
+
+def _anchor_arrays(anchors: Sequence[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(lat, lon in radians; weight; place_id; name key) of anchors, for ``Gazetteer._support``."""
+    a = np.array([(x[0], x[1], x[2]) for x in anchors], dtype=float).reshape(-1, 3)
+    pid = np.array([x[3] if len(x) > 3 and x[3] else "" for x in anchors], dtype=object)
+    key = np.array([x[4] if len(x) > 4 else None for x in anchors], dtype=object)
+    return np.radians(a[:, 0]), np.radians(a[:, 1]), a[:, 2], pid, key
+
+
 class Gazetteer:
     """Syrian places and their names, with lookups that survive transliteration.
 
@@ -225,6 +251,32 @@ class Gazetteer:
             mask = govs == g
             if mask.any():
                 self.gov_centre[g] = (float(self.lat[mask].mean()), float(self.lon[mask].mean()))
+        self._refresh_arrays()
+
+    #: Per-name memos and lazily built structures: rebuilt on demand, never pickled.
+    _TRANSIENT = ("_raw_memo", "_ctx_cache", "_mention_memo", "_suggest_memo", "_arabic_keys", "_prep_memo")
+
+    def _refresh_arrays(self) -> None:
+        """Per-place columns as arrays: a lookup scores its candidates without touching Place objects."""
+        ps = self.places
+        self.lat = np.array([p.lat for p in ps], dtype=float)
+        self.lon = np.array([p.lon for p in ps], dtype=float)
+        self._lat_r, self._lon_r = np.radians(self.lat), np.radians(self.lon)
+        self._cos_lat = np.cos(self._lat_r)
+        self._prior = np.array([p.prior for p in ps], dtype=float)
+        self._feature = [p.feature for p in ps]
+        self._gov = [p.governorate for p in ps]
+        self._pid = np.array([p.place_id for p in ps], dtype=object)
+        # an area's label point lies wherever: context near it says little
+        self._ctx_scale = np.array([0.3 if p.feature in AREA_FEATURES else 1.0 for p in ps])
+        for name in self._TRANSIENT:
+            self.__dict__.pop(name, None)
+
+    def __getstate__(self) -> dict:
+        # worker processes get the index, not the memos of the parent's documents
+        state = {k: v for k, v in self.__dict__.items() if k not in self._TRANSIENT}
+        state["_deletes"] = None
+        return state
 
     # ----------------------------------------------------------------------------------------
     @classmethod
@@ -280,6 +332,8 @@ class Gazetteer:
         gaz._add_overrides(extra)
         gaz._finish(state["governorates"])
         gaz._assign_admin(extra)
+        if extra:
+            gaz._refresh_arrays()
         return gaz
 
     def _assign_admin(self, extra: Sequence[Place]) -> None:
@@ -318,36 +372,78 @@ class Gazetteer:
         Raqqa and Deir ez-Zor. An ambiguous name (two good places far apart) gives both, each
         with weight 0.5: either may be meant, and both say something about the area.
         """
-        tokens = [m.group(0) for m in _TOKEN.finditer(text or "")]
+        tokens = _TOKEN.findall(text or "")
+        # a name starts with a capital (or is Arabic script); flagged once per token
+        caps = [w[:1].isupper() or (not w.isascii() and has_arabic(w)) for w in tokens]
+        memo = self.__dict__.setdefault("_mention_memo", {})
         out: list[tuple[Candidate, float, str]] = []
         i = 0
-        while i < len(tokens) and len(out) < limit:
-            word = tokens[i]
-            if not (word[:1].isupper() or has_arabic(word)) or word.lower().strip("'’-") in STOPWORDS:
+        n_tokens = len(tokens)
+        while i < n_tokens and len(out) < limit:
+            if not caps[i] or tokens[i].lower().strip("'’-") in STOPWORDS:
                 i += 1
                 continue
             taken = 0
-            for n in range(min(5, len(tokens) - i), 0, -1):
-                parts = tokens[i:i + n]
-                if n > 1 and not (parts[-1][:1].isupper() or has_arabic(parts[-1])):
+            for n in range(min(5, n_tokens - i), 0, -1):
+                if n > 1 and not caps[i + n - 1]:
                     continue
-                phrase = " ".join(parts)
+                phrase = " ".join(tokens[i:i + n])
                 if len(phrase) < 3:
                     continue
-                cands = [c for c in self.lookup(phrase, all=True)[:2] if c.feature not in ("region", "county")]
-                if not cands or cands[0].match < 0.9 or cands[0].score < min_score:
+                found = memo.get((phrase, min_score), False)
+                if found is False:
+                    found = self._mention(phrase, min_score)
+                if found is None:
                     continue
-                best = cands[0]
-                key = _query_key(phrase)
-                if len(cands) > 1 and cands[1].score > best.score - 0.03 and \
-                        _haversine_km(best.lat, best.lon, cands[1].lat, cands[1].lon) > 50:
-                    out += [(best, 0.5, key), (cands[1], 0.5, key)]
-                else:
-                    out.append((best, 1.0, key))
+                out += found
                 taken = n
                 break
             i += taken or 1
         return out
+
+    def _mention(self, phrase: str, min_score: float) -> tuple[tuple[Candidate, float, str], ...] | None:
+        """The place(s) a capitalised phrase names, without context; memoised across documents.
+
+        Reports repeat their names and their capitalised words: each phrase is looked up once.
+        """
+        memo = self.__dict__.setdefault("_mention_memo", {})
+        hit = memo.get((phrase, min_score), False)
+        if hit is not False:
+            return hit  # type: ignore[return-value]
+        if len(memo) > 200_000:
+            memo.clear()
+        result: tuple[tuple[Candidate, float, str], ...] | None = None
+        if self._may_name_exactly(phrase):
+            cands = [c for c in self.lookup(phrase, all=True, limit=4) if c.feature not in ("region", "county")][:2]
+            if cands and cands[0].match >= 0.9 and cands[0].score >= min_score:
+                best = cands[0]
+                key = _query_key(phrase)
+                if len(cands) > 1 and cands[1].score > best.score - 0.03 and \
+                        _haversine_km(best.lat, best.lon, cands[1].lat, cands[1].lon) > 50:
+                    result = ((best, 0.5, key), (cands[1], 0.5, key))
+                else:
+                    result = ((best, 1.0, key),)
+        memo[(phrase, min_score)] = result
+        return result
+
+    def _may_name_exactly(self, phrase: str) -> bool:
+        """Can a lookup of ``phrase`` match a name with similarity >= 0.9? (A cheap filter.)
+
+        Only an index key equal to the phrase's (or to the phrase's without a glued article or a
+        leading direction word) gives such a match; one-edit neighbours score 0.8 at most.
+        """
+        if has_arabic(phrase):
+            return True
+        for variant in (phrase, _LEADING_DIRECTION.sub("", phrase)):
+            if not variant.strip():
+                continue
+            stripped = split_feature(normalise(variant))[0]
+            if skeleton(stripped) in self.index:
+                return True
+            unglued = " ".join(_GLUED.sub("", t) if len(t) >= 5 else t for t in stripped.split())
+            if unglued != stripped and skeleton(unglued) in self.index:
+                return True
+        return False
 
     def places_in(self, text: str, min_score: float = 0.7, limit: int = 50) -> list[Candidate]:
         """Places clearly named in a phrase or text (see ``mentions``); ambiguous names left out."""
@@ -505,6 +601,7 @@ class Gazetteer:
         all: bool = False,
         anchors: Sequence[tuple] = (),
         context_weight: float = 1.0,
+        limit: int | None = None,
     ) -> list[Candidate]:
         """Candidates for ``name``, best first; one unless ``all``. Empty when nothing matches.
 
@@ -512,96 +609,35 @@ class Gazetteer:
         governorate or countryside names; ``anchors`` are (lat, lon, weight) of places
         mentioned nearby in the text (optional 4th and 5th items, a place_id and a name key,
         keep a place and a name from supporting themselves); ``context_weight`` scales what
-        the ``context`` hints count for.
+        the ``context`` hints count for; ``limit`` caps the candidates returned with ``all``.
 
         >>> # gaz.lookup("Deir Ezzor")[0].name -> 'Deir ez-Zor'
         """
-        name, qualifiers = _split_qualifiers(name)
-        context = (*qualifiers, *context)
-        words = normalise(name, reorder=False).split()
-        if words and not any(w not in GENERIC and w not in FEATURE_WORDS for w in words):
+        prep = self._prepare(name, tuple(context), context_weight)
+        if prep is None:
             return []
-        form, hint, raw, _exact = self._raw(name)
-        if not raw or max(s for _, s, _ in raw) < 0.85:
-            # "eastern Deir ez-Zor", "northern Hama": the place the direction qualifies
-            bare = _LEADING_DIRECTION.sub("", name)
-            if bare != name and bare.strip():
-                alt = self._raw(bare)
-                best_alt = max((s for _, s, _ in alt[2]), default=0.0)
-                if best_alt >= 0.9 and (not raw or best_alt > max(s for _, s, _ in raw)):
-                    name, (_form, hint, raw, _exact) = bare, alt
-        if not raw:
-            return []
-        govs: dict[str, float] = {}
-        ctx_places: list[tuple] = list(anchors)
+        idx, sims, base, gov_ctx, ctx_from_hints, qkey = prep
+        extra: list[tuple] = []
         if near is not None:
-            ctx_places.append((near[0], near[1], 2.0))
-        for rank, item in enumerate(context):
-            # hints come nearest first: the farther down the list, the less a hint says
-            weight = context_weight / (1 + rank)
-            hint_text = (item or "").strip()
-            if not hint_text:
-                continue
-            if hint_text.startswith("near="):
-                try:
-                    la, lo = (float(v) for v in hint_text[5:].split(","))
-                    ctx_places.append((la, lo, 2.0))
-                except ValueError:
-                    pass
-                continue
-            if not hint:
-                # a context that is only a feature word ("village", "airbase") says what kind of place
-                _rest, word_hint = split_feature(normalise(hint_text))
-                if word_hint and not _rest.strip() or normalise(hint_text) in FEATURE_WORDS:
-                    hint = FEATURE_WORDS.get(normalise(hint_text), word_hint)
-                    continue
-            found_govs, found = self._context_anchors(hint_text)
-            for g in found_govs:
-                govs[g] = max(govs.get(g, 0.0), weight)
-            ctx_places += [(a[0], a[1], a[2] * weight, *a[3:]) for a in found]
-        idx = np.array([i for i, _, _ in raw])
-        sims = np.array([s for _, s, _ in raw])
-        priors = np.array([self.places[i].prior for i in idx])
-        feat_adj = np.zeros(len(idx))
-        for k, (i, _s, alias_hint) in enumerate(raw):
-            feature = self.places[i].feature
-            if hint and hint not in _LOCALITY_HINTS:
-                # the query says what kind of place it is ("... airbase", "... governorate")
-                if feature == hint or alias_hint == hint or feature in _HINT_ALSO.get(hint, ()):
-                    feat_adj[k] += 0.15
-                else:
-                    feat_adj[k] -= 0.15
-            elif hint in ("locality",) and feature in SITE_FEATURES:
-                # "Tiyas village" is the village, not Tiyas airbase
-                feat_adj[k] -= 0.25
-            elif not hint and alias_hint and alias_hint not in _LOCALITY_HINTS:
-                # "Tabqa" alone is the town; the dam is "Tabqa dam", the airport "Deir ez-Zor airport"
-                feat_adj[k] -= 0.15
-        ctx = np.zeros(len(idx))
-        if govs:
-            ctx += np.array([0.2 * govs.get(self.places[i].governorate, 0.0) for i in idx])
-        # a mention of this very name says nothing about which place it is
-        qkey = _query_key(name)
-        ctx_places = [a for a in ctx_places if len(a) < 5 or a[4] != qkey]
-        if ctx_places:
-            lat, lon = self.lat[idx], self.lon[idx]
-            ids = np.array([self.places[i].place_id for i in idx], dtype=object)
-            support = np.zeros(len(idx))
-            for anchor in ctx_places:
-                alat, alon, w = anchor[0], anchor[1], anchor[2]
-                d = _haversine_km(alat, alon, lat, lon)
-                # two scales: the region (40 km) and the neighbourhood (6 km)
-                contrib = w * (0.7 * np.exp(-d / 50.0) + 0.3 * np.exp(-d / 6.0))
-                if len(anchor) > 3 and anchor[3]:  # a place never supports itself
-                    contrib = np.where(ids == anchor[3], 0.0, contrib)
-                support += contrib
-            ctx += 0.3 * (1 - np.exp(-support))
+            extra.append((near[0], near[1], NEAR_WEIGHT))
+        extra += ctx_from_hints
+        parts = [anchors.arrays() if isinstance(anchors, Anchors) else _anchor_arrays(anchors) if anchors else None,
+                 _anchor_arrays(extra) if extra else None]
+        parts = [q for q in parts if q is not None and len(q[0])]
+        ctx = gov_ctx
+        if parts:
+            alat, alon, aw, apid, akey = (np.concatenate(cols) for cols in zip(*parts, strict=True))
+            # a mention of this very name says nothing about which place it is
+            keep = akey != qkey
+            if not keep.all():
+                alat, alon, aw, apid = alat[keep], alon[keep], aw[keep], apid[keep]
+            if len(aw):
+                ctx = ctx + 0.3 * (1 - np.exp(-self._support(alat, alon, aw, apid, idx)))
         # an area's label point lies wherever: context near it says little
-        ctx *= np.array([0.3 if self.places[i].feature in AREA_FEATURES else 1.0 for i in idx])
-        # the prior ranks places whose names match well; it must not lift a big city over a
-        # better-matching village ("Salma" is not Salamiyah)
-        score = 0.7 * sims + PRIOR_WEIGHT * priors * sims**4 + feat_adj + ctx
+        ctx = ctx * self._ctx_scale[idx]
+        score = base + ctx
         order = np.lexsort((idx, -score))
+        cap = (limit or len(order)) if all else 1
         out = []
         seen: set[str] = set()
         for k in order:
@@ -615,12 +651,120 @@ class Gazetteer:
                 country=p.country, population=p.population, uncertainty_km=p.uncertainty_km,
                 source=p.source, match=float(sims[k]), index=int(idx[k]),
             ))
-            if not all and len(out) >= 1:
+            if len(out) >= cap:
                 break
         return out
 
+    def _prepare(self, name: str, context: tuple[str, ...], context_weight: float) -> tuple | None:
+        """The part of a lookup that depends only on the name and its hints; memoised.
+
+        (candidate indices, name similarities, score before place context, governorate
+        context, anchors the hints name, the name's key), or None when nothing matches.
+        """
+        memo = self.__dict__.setdefault("_prep_memo", {})
+        key = (name, context, context_weight)
+        hit = memo.get(key, False)
+        if hit is not False:
+            return hit  # type: ignore[return-value]
+        if len(memo) > 50_000:
+            memo.clear()
+        hit = memo[key] = self._prepare_uncached(name, context, context_weight)
+        return hit
+
+    def _prepare_uncached(self, name: str, context: tuple[str, ...], context_weight: float) -> tuple | None:
+        name, qualifiers = _split_qualifiers(name)
+        context = (*qualifiers, *context)
+        words = normalise(name, reorder=False).split()
+        if words and not any(w not in GENERIC and w not in FEATURE_WORDS for w in words):
+            return None
+        form, hint, raw, _exact = self._raw(name)
+        if not raw or max(s for _, s, _ in raw) < 0.85:
+            # "eastern Deir ez-Zor", "northern Hama": the place the direction qualifies
+            bare = _LEADING_DIRECTION.sub("", name)
+            if bare != name and bare.strip():
+                alt = self._raw(bare)
+                best_alt = max((s for _, s, _ in alt[2]), default=0.0)
+                if best_alt >= 0.9 and (not raw or best_alt > max(s for _, s, _ in raw)):
+                    name, (_form, hint, raw, _exact) = bare, alt
+        if not raw:
+            return None
+        govs: dict[str, float] = {}
+        ctx_places: list[tuple] = []
+        for rank, item in enumerate(context):
+            # hints come nearest first: the farther down the list, the less a hint says
+            weight = context_weight / (1 + rank)
+            hint_text = (item or "").strip()
+            if not hint_text:
+                continue
+            if hint_text.startswith("near="):
+                try:
+                    la, lo = (float(v) for v in hint_text[5:].split(","))
+                    ctx_places.append((la, lo, NEAR_WEIGHT))
+                except ValueError:
+                    pass
+                continue
+            if not hint:
+                # a context that is only a feature word ("village", "airbase") says what kind of place
+                _rest, word_hint = split_feature(normalise(hint_text))
+                if word_hint and not _rest.strip() or normalise(hint_text) in FEATURE_WORDS:
+                    hint = FEATURE_WORDS.get(normalise(hint_text), word_hint)
+                    continue
+            found_govs, found = self._context_anchors(hint_text)
+            for g in found_govs:
+                govs[g] = max(govs.get(g, 0.0), weight)
+            ctx_places += [(a[0], a[1], a[2] * weight, *a[3:]) for a in found]
+        idx = np.fromiter((i for i, _, _ in raw), dtype=np.intp, count=len(raw))
+        sims = np.fromiter((s_ for _, s_, _ in raw), dtype=float, count=len(raw))
+        priors = self._prior[idx]
+        feat_adj = np.zeros(len(idx))
+        features = self._feature
+        for k, (i, _s, alias_hint) in enumerate(raw):
+            feature = features[i]
+            if hint and hint not in _LOCALITY_HINTS:
+                # the query says what kind of place it is ("... airbase", "... governorate")
+                if feature == hint or alias_hint == hint or feature in _HINT_ALSO.get(hint, ()):
+                    feat_adj[k] += 0.15
+                else:
+                    feat_adj[k] -= 0.15
+            elif hint in ("locality",) and feature in SITE_FEATURES:
+                # "Tiyas village" is the village, not Tiyas airbase
+                feat_adj[k] -= 0.25
+            elif not hint and alias_hint and alias_hint not in _LOCALITY_HINTS:
+                # "Tabqa" alone is the town; the dam is "Tabqa dam", the airport "Deir ez-Zor airport"
+                feat_adj[k] -= 0.15
+        gov_ctx = np.zeros(len(idx))
+        if govs:
+            gov = self._gov
+            gov_ctx += np.array([0.2 * govs.get(gov[i], 0.0) for i in idx])
+        # the prior ranks places whose names match well; it must not lift a big city over a
+        # better-matching village ("Salma" is not Salamiyah)
+        base = 0.7 * sims + PRIOR_WEIGHT * priors * sims**4 + feat_adj
+        return idx, sims, base, gov_ctx, ctx_places, _query_key(name)
+
+    def _support(self, alat: np.ndarray, alon: np.ndarray, aw: np.ndarray, apid: np.ndarray,
+                 idx: np.ndarray) -> np.ndarray:
+        """How much the anchors (radians) back each candidate: one array operation for all pairs."""
+        lat, lon = self._lat_r[idx], self._lon_r[idx]
+        # haversine (km), as _haversine_km, with the places' radians and cosines precomputed
+        h = np.sin((lat[None, :] - alat[:, None]) / 2) ** 2 + \
+            np.cos(alat)[:, None] * self._cos_lat[idx][None, :] * np.sin((lon[None, :] - alon[:, None]) / 2) ** 2
+        d = 6371.0 * 2 * np.arcsin(np.sqrt(np.minimum(1.0, h)))
+        # two scales: the region (50 km) and the neighbourhood (6 km)
+        contrib = aw[:, None] * (0.7 * np.exp(-d / 50.0) + 0.3 * np.exp(-d / 6.0))
+        # a place never supports itself
+        contrib[apid[:, None] == self._pid[idx][None, :]] = 0.0
+        return contrib.sum(axis=0)
+
     def suggest(self, name: str, limit: int = 5) -> list[Candidate]:
-        """The closest names for a mention nothing matched (for unresolved.csv)."""
+        """The closest names for a mention nothing matched (for unresolved.csv); memoised."""
+        memo = self.__dict__.setdefault("_suggest_memo", {})
+        if (name, limit) not in memo:
+            if len(memo) > 10_000:
+                memo.clear()
+            memo[(name, limit)] = self._suggest_uncached(name, limit)
+        return list(memo[(name, limit)])
+
+    def _suggest_uncached(self, name: str, limit: int) -> list[Candidate]:
         words = normalise(name, reorder=False).split()
         if not any(w not in GENERIC and w not in FEATURE_WORDS for w in words):
             return []  # "the central park area": nothing to suggest

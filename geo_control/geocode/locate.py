@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from geo_control.crs import destination, distance_km
-from geo_control.geocode.gazetteer import AREA_FEATURES, Candidate, Gazetteer
+from geo_control.geocode.gazetteer import AREA_FEATURES, Anchors, Candidate, Gazetteer
 from geo_control.records import EVENT_COLUMNS, UNRESOLVED_COLUMNS, Statement, event_id
 
 log = logging.getLogger(__name__)
@@ -73,11 +73,15 @@ def _radius_km(c: Candidate) -> float:
 
 
 class _Resolver:
+    """One document's context: its places, its sentences' places and roads, computed once."""
+
     def __init__(self, gaz: Gazetteer, doc_text: str):
         self.gaz = gaz
         self.doc = _Mentions(gaz.mentions(doc_text, limit=200)) if doc_text else _Mentions([])
-        self._sentences: dict[str, _Mentions] = {}
+        self._doc_anchors = self.doc.anchors(0.25)
+        self._sentences: dict[str, Anchors] = {}
         self._roads: dict[str, list[tuple]] = {}
+        self._resolved: dict[tuple, list[Candidate]] = {}
 
     def roads(self, text: str) -> list[tuple]:
         """Points along the roads a sentence names ("along the Raqqa-Deir ez-Zor highway")."""
@@ -88,19 +92,24 @@ class _Resolver:
             self._roads[text] = points
         return self._roads[text]
 
-    def sentence(self, text: str) -> _Mentions:
+    def sentence(self, text: str) -> Anchors:
+        """The anchors of a sentence: its roads and its places (weight 1), then the document's (0.25)."""
         if text not in self._sentences:
-            self._sentences[text] = _Mentions(self.gaz.mentions(text, limit=30))
+            self._sentences[text] = Anchors(self.roads(text) + _Mentions(self.gaz.mentions(text, limit=30)).anchors(1.0)
+                                            + self._doc_anchors)
         return self._sentences[text]
 
     def resolve(self, name: str, st: Statement, extra: Sequence[tuple] = ()) -> list[Candidate]:
-        anchors = list(extra)
-        anchors += self.roads(st.sentence)
-        anchors += self.sentence(st.sentence).anchors(1.0)
-        anchors += self.doc.anchors(0.25)
-        # the statement's hints are gathered across the document by the extractor; the
-        # sentence's own places are closer evidence
-        return self.gaz.lookup(name, context=st.context, all=True, anchors=anchors, context_weight=0.5)[:5]
+        # statements of one sentence often share a place and its context: looked up once
+        key = (name, tuple(st.context), st.sentence, tuple(extra))
+        hit = self._resolved.get(key)
+        if hit is None:
+            anchors = list(extra) + self.sentence(st.sentence) if extra else self.sentence(st.sentence)
+            # the statement's hints are gathered across the document by the extractor; the
+            # sentence's own places are closer evidence
+            hit = self._resolved[key] = self.gaz.lookup(name, context=st.context, all=True, anchors=anchors,
+                                                        context_weight=0.5, limit=5)
+        return list(hit)
 
 
 def _row(st: Statement, **kw) -> dict:
@@ -299,6 +308,9 @@ def gaz_geod_inv(lon1: float, lat1: float, lon2: float, lat2: float):
     return GEOD.inv(lon1, lat1, lon2, lat2)
 
 
+_EMPTY_UNRESOLVED = pd.DataFrame([], columns=list(UNRESOLVED_COLUMNS))
+
+
 def locate(statements: Sequence[Statement], gazetteer: Gazetteer, doc_text: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Geocode statements: (events with EVENT_COLUMNS, unresolved with UNRESOLVED_COLUMNS).
 
@@ -319,5 +331,6 @@ def locate(statements: Sequence[Statement], gazetteer: Gazetteer, doc_text: str 
     ev_df = pd.DataFrame(events, columns=list(EVENT_COLUMNS))
     if not ev_df.empty:
         ev_df["precision"] = ev_df["precision"].astype(int)
-    un_df = pd.DataFrame(unresolved, columns=list(UNRESOLVED_COLUMNS))
+    # most documents place every mention: an empty table is copied, not built (0.2 ms each)
+    un_df = pd.DataFrame(unresolved, columns=list(UNRESOLVED_COLUMNS)) if unresolved else _EMPTY_UNRESOLVED.copy()
     return ev_df, un_df
