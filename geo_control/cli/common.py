@@ -28,7 +28,8 @@ def run_cli(group: click.Group) -> None:
     try:
         group.main(standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("geo-control: aborted", err=True)
+        # click turns Ctrl-C into Abort: say what the user needs to know, as for KeyboardInterrupt.
+        click.echo("geo-control: interrupted; previous outputs are untouched", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
