@@ -402,3 +402,55 @@ def test_common_nouns_of_a_town_match_no_place(gaz, phrase):
 def test_a_site_missing_from_the_gazetteer_falls_back_to_its_town(gaz):
     ev = locate([statement("Hama Central Prison")], gaz)[0].iloc[0]
     assert ev["precision"] == 2 and distance_km(36.758, 35.132, ev["lon"], ev["lat"]) < 2
+
+
+def test_a_bearing_without_distance_from_the_place_itself(gaz):
+    # "the army pushed west of Maadan": a few km on that side, with a wider radius
+    st = statement("Maadan", "The army pushed west of Maadan.", from_place="Maadan", bearing_deg=270.0,
+                   relation="offset")
+    ev = locate([st], gaz)[0].iloc[0]
+    anchor = gaz.lookup("Maadan")[0]
+    assert ev["precision"] == 2 and ev["lon"] < anchor.lon
+    assert 3 < distance_km(anchor.lon, anchor.lat, ev["lon"], ev["lat"]) < 8
+    assert ev["uncertainty_km"] >= anchor.uncertainty_km + 5
+
+
+@pytest.mark.parametrize("place, from_place", [("Mayadin", ""), ("Mayadin", "Mayadin"), ("", "Mayadin")])
+def test_near_with_a_distance_takes_it_as_the_radius(gaz, place, from_place):
+    # "advanced to within 10 km of Mayadin"
+    st = statement(place, "ISIS advanced to within 10 km of Mayadin.", from_place=from_place, distance_km=10.0,
+                   relation="near")
+    ev = locate([st], gaz)[0].iloc[0]
+    anchor = gaz.lookup("Mayadin")[0]
+    assert ev["precision"] == 2 and ev["uncertainty_km"] == 10.0
+    assert distance_km(anchor.lon, anchor.lat, ev["lon"], ev["lat"]) < 0.01
+
+
+def test_an_unknown_place_with_an_offset_is_the_derived_point(gaz):
+    # "the Qzxwv Industrial Area 30km south of Homs city": the gazetteer lacks the place
+    st = statement("Qzxwv Industrial Area", "captured the Qzxwv Industrial Area 30km south of Homs city",
+                   from_place="Homs city", distance_km=30.0, bearing_deg=180.0)
+    events, unresolved = locate([st], gaz)
+    assert unresolved.empty
+    ev = events.iloc[0]
+    homs = gaz.lookup("Homs city")[0]
+    assert ev["precision"] == 2 and ev["lat"] < homs.lat
+    assert abs(distance_km(homs.lon, homs.lat, ev["lon"], ev["lat"]) - 30.0) < 0.01
+    assert ev["place_id"] == homs.place_id
+
+
+def test_a_same_named_place_far_from_the_offset_gives_way_to_the_derived_point(gaz):
+    # Hajin is on the Euphrates, 300 km from "20km east of Homs city": not the place meant
+    st = statement("Hajin", "captured Hajin 20km east of Homs city", from_place="Homs city", distance_km=20.0,
+                   bearing_deg=90.0)
+    ev = locate([st], gaz)[0].iloc[0]
+    homs = gaz.lookup("Homs city")[0]
+    assert ev["precision"] == 2 and ev["lon"] > homs.lon
+    assert abs(distance_km(homs.lon, homs.lat, ev["lon"], ev["lat"]) - 20.0) < 0.01
+
+
+def test_a_bearing_only_relation_still_prefers_the_named_place(gaz):
+    # "Bahrah west of Hajin": no distance to hold the place to; the place itself is found
+    st = statement("Bahrah", "The SDF captured Bahrah west of Hajin.", from_place="Hajin", bearing_deg=270.0)
+    ev = locate([st], gaz)[0].iloc[0]
+    assert ev["precision"] == 1 and distance_km(40.770, 34.742, ev["lon"], ev["lat"]) < 2

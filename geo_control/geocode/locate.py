@@ -204,14 +204,19 @@ def _place_statement(st: Statement, res: _Resolver) -> tuple[dict | None, dict |
     has_offset = st.distance_km is not None and st.bearing_deg is not None
     anchor_cands: list[Candidate] = []
     anchor_pts: list[tuple] = []
+    # where the relation alone puts the place ("30km south of Homs", "west of Hajin"):
+    # (lat, lon, uncertainty, anchor), the fallback when the place itself is missing or far
+    derived: tuple[float, float, float, Candidate] | None = None
     if from_place and not _same(place, from_place):
         anchor_cands = res.resolve(from_place, st)
         if anchor_cands and anchor_cands[0].score >= MIN_SCORE:
             a = anchor_cands[0]
-            if place and has_offset:
+            if place and st.bearing_deg is not None:
+                dlat, dlon, dunc = _offset(a, float(st.bearing_deg), st.distance_km)
+                derived = (dlat, dlon, dunc, a)
+            if place and has_offset and derived is not None:
                 # "a factory in Hisyah 30km south of Homs": the place is expected about there
-                lon, lat = destination(a.lon, a.lat, float(st.bearing_deg or 0.0), float(st.distance_km or 0.0))
-                anchor_pts.append((lat, lon, 3.0, a.place_id))
+                anchor_pts.append((derived[0], derived[1], 3.0, a.place_id))
             else:
                 anchor_pts.append((a.lat, a.lon, 2.0, a.place_id))
     elif from_place and not place:
@@ -234,6 +239,12 @@ def _place_statement(st: Statement, res: _Resolver) -> tuple[dict | None, dict |
                 inner = res.resolve(head, st, extra=anchor_pts)
                 if inner and inner[0].score >= MIN_SCORE:
                     cands, inside = inner, True
+        if derived is not None and (not cands or cands[0].score < MIN_SCORE or _far_from(cands[0], derived, st)):
+            # "Hisyah Industrial Area 30km south of Homs city": the gazetteer lacks the place,
+            # or has one of that name elsewhere; the relation still says where it is
+            dlat, dlon, dunc, a = derived
+            return _row(st, place_id=a.place_id, place_name=a.name, lat=round(dlat, 6), lon=round(dlon, 6),
+                        precision=2, uncertainty_km=round(dunc, 2)), None
         if not cands:
             return None, _unresolved(st, "no gazetteer name matches", gaz.suggest(place))
         best = cands[0]
@@ -250,7 +261,9 @@ def _place_statement(st: Statement, res: _Resolver) -> tuple[dict | None, dict |
             conf = round(conf * 0.7, 3)
             log.info("%s: %r ambiguous between %s and %s", st.doc, place, best.name, cands[1].name)
         if relation == "near":
-            precision, unc = max(precision, 2), unc + (st.distance_km if st.distance_km else 5.0)
+            # "within 10 km of X": the distance is the radius; plain "near X" a few km
+            unc = max(unc, st.distance_km) if st.distance_km else unc + 5.0
+            precision = max(precision, 2)
         elif relation.startswith("part:"):
             side = relation.split(":", 1)[1]
             brg = _bearing_of(side)
@@ -286,12 +299,11 @@ def _place_statement(st: Statement, res: _Resolver) -> tuple[dict | None, dict |
     lat, lon, unc = a.lat, a.lon, a.uncertainty_km
     dist = st.distance_km
     if st.bearing_deg is not None:
-        d = dist if dist is not None else DEFAULT_OFFSET_KM
-        lon, lat = destination(a.lon, a.lat, float(st.bearing_deg), float(d))
-        # a compass word is +-22.5 degrees: lateral error grows with distance
-        unc = unc + max(1.5, d * math.tan(math.radians(22.5))) + (0 if dist is not None else DEFAULT_OFFSET_KM)
+        # "18km southwest of Mayadin"; "pushed west of Maadan" (no distance: a few km that way)
+        lat, lon, unc = _offset(a, float(st.bearing_deg), dist)
     elif dist is not None:
-        unc = unc + dist
+        # "within 10 km of X": the distance is the radius
+        unc = max(unc, dist) if relation == "near" else unc + dist
     else:
         unc = unc + 5.0
     if relation.startswith("bank:"):
@@ -300,6 +312,27 @@ def _place_statement(st: Statement, res: _Resolver) -> tuple[dict | None, dict |
             lat, lon = moved[0], moved[1]
     return _row(st, place_id=a.place_id, place_name=a.name, lat=round(lat, 6), lon=round(lon, 6),
                 precision=2, uncertainty_km=round(unc, 2)), None
+
+
+def _offset(a: Candidate, bearing: float, dist: float | None) -> tuple[float, float, float]:
+    """(lat, lon, uncertainty km) of the point ``dist`` km from ``a`` towards ``bearing``.
+
+    Without a distance ("pushed west of X") the point is DEFAULT_OFFSET_KM away and the radius
+    grows by as much again: the force is somewhere on that side, not at a known distance.
+    """
+    d = dist if dist is not None else DEFAULT_OFFSET_KM
+    lon, lat = destination(a.lon, a.lat, bearing, float(d))
+    # a compass word is +-22.5 degrees: lateral error grows with distance
+    unc = a.uncertainty_km + max(1.5, d * math.tan(math.radians(22.5))) + (0 if dist is not None else DEFAULT_OFFSET_KM)
+    return lat, lon, unc
+
+
+def _far_from(c: Candidate, derived: tuple[float, float, float, Candidate], st: Statement) -> bool:
+    """Is a found place too far from where the relation puts it (more than twice the distance)?"""
+    if st.distance_km is None:
+        return False  # "Bahrah west of Hajin": no distance to hold the place to
+    limit = max(2.0 * float(st.distance_km), derived[2])
+    return distance_km(c.lon, c.lat, derived[1], derived[0]) > limit
 
 
 def gaz_geod_inv(lon1: float, lat1: float, lon2: float, lat2: float):
