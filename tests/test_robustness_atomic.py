@@ -73,31 +73,37 @@ def test_out_into_a_folder_of_other_files_keeps_them(ref):
 KILL_AFTER_S = (0.5, 2.0, 4.0, 6.5, 9.0)
 
 
+#: Ctrl-C (SIGINT) after this many seconds.
+INTERRUPT_AFTER_S = 5.0
+
+
 @pytest.fixture(scope="module")
 def killed(ref, tmp_path_factory):
-    """Runs over the previous outputs, SIGKILLed at several moments; they run side by side."""
+    """Runs over the previous outputs, SIGKILLed at several moments (and one Ctrl-C); they run
+    side by side. t -> (output folder, finished before the signal, exit status, stderr)."""
     root = tmp_path_factory.mktemp("robust_kill")
     procs = []
-    for t in KILL_AFTER_S:
-        out = copy_tree(ref["first"], root / f"out_{t}")
+    for t, sig in [*((t, signal.SIGKILL) for t in KILL_AFTER_S), (INTERRUPT_AFTER_S, signal.SIGINT)]:
+        out = copy_tree(ref["first"], root / f"out_{sig.name}_{t}")
         # A different report set, so an output that changed would show it.
         proc = subprocess.Popen(command("run", str(ref["reports"] / "b.txt"), "--out", str(out), "--no-progress",
                                         "--no-cache", "--date", "2017-11-09"),
-                                cwd=root, env=cli_env(root), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        procs.append((t, time.monotonic(), proc, out))
+                                cwd=root, env=cli_env(root), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True)
+        procs.append((t, sig, time.monotonic(), proc, out))
     results = {}
-    for t, started, proc, out in sorted(procs, key=lambda p: p[0]):
+    for t, sig, started, proc, out in sorted(procs, key=lambda p: p[0]):
         time.sleep(max(0.0, started + t - time.monotonic()))
         finished = proc.poll() is not None
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=60)
-        results[t] = (out, finished)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=120)
+        results[(sig, t)] = (out, finished, proc.returncode, err)
     return results
 
 
 @pytest.mark.parametrize("t", KILL_AFTER_S)
 def test_a_run_killed_at_any_moment_leaves_previous_outputs_whole(ref, killed, t):
-    out, finished = killed[t]
+    out, finished, _, _ = killed[(signal.SIGKILL, t)]
     if finished:
         pytest.skip(f"the run finished before {t}s: nothing to interrupt")
     before = snapshot(ref["first"])
@@ -106,6 +112,17 @@ def test_a_run_killed_at_any_moment_leaves_previous_outputs_whole(ref, killed, t
     # kill came while files were moved into place, the new run's complete file.
     assert set(before) <= set(after) | {k for k in before if k.startswith(("maps/", "heatmaps/"))}
     assert_outputs_readable(out)
+
+
+def test_ctrl_c_is_one_line_and_leaves_previous_outputs_byte_identical(ref, killed):
+    out, finished, code, err = killed[(signal.SIGINT, INTERRUPT_AFTER_S)]
+    if finished:
+        pytest.skip(f"the run finished before {INTERRUPT_AFTER_S}s: nothing to interrupt")
+    # 130, or killed by SIGINT itself when Python re-raises it at exit: a shell shows 130 for both.
+    assert code in (130, -signal.SIGINT), err
+    assert "Traceback" not in err, err
+    assert [line for line in err.splitlines() if "interrupted" in line], err
+    assert snapshot(out) == snapshot(ref["first"])  # no staging folder left either
 
 
 # -- the moves themselves, killed between any two renames -------------------------------------------

@@ -135,3 +135,19 @@ def test_control_unescaped_payload_is_caught_by_the_harness(page):
     assert _attr(dom, "data-pwned") == "1"
     assert _live_payloads(dom)
 
+
+
+def test_qgis_project_and_styles_stay_well_formed_xml(ref):
+    """Report text that reaches the QGIS project or the layer styles is escaped XML."""
+    import sqlite3
+    import xml.etree.ElementTree as ET
+
+    project = ref["first"] / "control.qgs"
+    if project.exists():
+        ET.parse(project)
+    with sqlite3.connect(ref["first"] / "control.gpkg") as db:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "layer_styles" not in tables:
+            pytest.skip("control.gpkg carries no layer_styles")
+        for (qml,) in db.execute("SELECT styleQML FROM layer_styles"):
+            ET.fromstring(qml)
