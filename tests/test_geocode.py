@@ -454,3 +454,11 @@ def test_a_bearing_only_relation_still_prefers_the_named_place(gaz):
     st = statement("Bahrah", "The SDF captured Bahrah west of Hajin.", from_place="Hajin", bearing_deg=270.0)
     ev = locate([st], gaz)[0].iloc[0]
     assert ev["precision"] == 1 and distance_km(40.770, 34.742, ev["lon"], ev["lat"]) < 2
+
+
+def test_an_explicit_near_hint_outweighs_a_slightly_better_spelling_far_away(gaz):
+    # "Khamisiyeh" is spelt closer to al-Khamisiyah near Damascus, but the user says "near Mayadin":
+    # al-Khumaysiyah, ~110 km from the hint, not the one 400 km away
+    best = gaz.lookup("Khamisiyeh", near=(35.0, 40.4))[0]
+    assert distance_km(39.587, 35.783, best.lon, best.lat) < 2
+    assert gaz.lookup("Khamisiyeh", context=("near=35.0,40.4",))[0].place_id == best.place_id

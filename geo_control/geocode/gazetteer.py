@@ -74,6 +74,9 @@ _HINT_ALSO = {"district": ("county",), "countryside": ("region", "county", "area
 PRIOR_WEIGHT = 0.3
 #: Weight of an explicit position hint (``near=``, ``--near``) as a context anchor.
 NEAR_WEIGHT = 2.0
+#: An explicit position hint is the user's word: besides anchoring like a place named nearby,
+#: it pulls on a provincial scale (km), so a same-named place 100 km away beats one 400 km away.
+NEAR_PULL, NEAR_SCALE_KM = 0.3, 200.0
 _DIRECTIONS = {
     "north": 0.0, "northern": 0.0, "northeast": 45.0, "northeastern": 45.0, "east": 90.0, "eastern": 90.0,
     "southeast": 135.0, "southeastern": 135.0, "south": 180.0, "southern": 180.0, "southwest": 225.0,
@@ -616,10 +619,9 @@ class Gazetteer:
         prep = self._prepare(name, tuple(context), context_weight)
         if prep is None:
             return []
-        idx, sims, base, gov_ctx, ctx_from_hints, qkey = prep
-        extra: list[tuple] = []
-        if near is not None:
-            extra.append((near[0], near[1], NEAR_WEIGHT))
+        idx, sims, base, gov_ctx, ctx_from_hints, near_hints, qkey = prep
+        nears = ([near] if near is not None else []) + near_hints
+        extra: list[tuple] = [(la, lo, NEAR_WEIGHT) for la, lo in nears]
         extra += ctx_from_hints
         parts = [anchors.arrays() if isinstance(anchors, Anchors) else _anchor_arrays(anchors) if anchors else None,
                  _anchor_arrays(extra) if extra else None]
@@ -633,6 +635,9 @@ class Gazetteer:
                 alat, alon, aw, apid = alat[keep], alon[keep], aw[keep], apid[keep]
             if len(aw):
                 ctx = ctx + 0.3 * (1 - np.exp(-self._support(alat, alon, aw, apid, idx)))
+        if nears:
+            d = np.min([_haversine_km(la, lo, self.lat[idx], self.lon[idx]) for la, lo in nears], axis=0)
+            ctx = ctx + NEAR_PULL * np.exp(-d / NEAR_SCALE_KM)
         # an area's label point lies wherever: context near it says little
         ctx = ctx * self._ctx_scale[idx]
         score = base + ctx
@@ -659,7 +664,8 @@ class Gazetteer:
         """The part of a lookup that depends only on the name and its hints; memoised.
 
         (candidate indices, name similarities, score before place context, governorate
-        context, anchors the hints name, the name's key), or None when nothing matches.
+        context, anchors the hints name, ``near=`` points among the hints, the name's key), or
+        None when nothing matches.
         """
         memo = self.__dict__.setdefault("_prep_memo", {})
         key = (name, context, context_weight)
@@ -690,6 +696,7 @@ class Gazetteer:
             return None
         govs: dict[str, float] = {}
         ctx_places: list[tuple] = []
+        nears: list[tuple[float, float]] = []
         for rank, item in enumerate(context):
             # hints come nearest first: the farther down the list, the less a hint says
             weight = context_weight / (1 + rank)
@@ -699,7 +706,7 @@ class Gazetteer:
             if hint_text.startswith("near="):
                 try:
                     la, lo = (float(v) for v in hint_text[5:].split(","))
-                    ctx_places.append((la, lo, NEAR_WEIGHT))
+                    nears.append((la, lo))
                 except ValueError:
                     pass
                 continue
@@ -739,7 +746,7 @@ class Gazetteer:
         # the prior ranks places whose names match well; it must not lift a big city over a
         # better-matching village ("Salma" is not Salamiyah)
         base = 0.7 * sims + PRIOR_WEIGHT * priors * sims**4 + feat_adj
-        return idx, sims, base, gov_ctx, ctx_places, _query_key(name)
+        return idx, sims, base, gov_ctx, ctx_places, nears, _query_key(name)
 
     def _support(self, alat: np.ndarray, alon: np.ndarray, aw: np.ndarray, apid: np.ndarray,
                  idx: np.ndarray) -> np.ndarray:
