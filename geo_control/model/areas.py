@@ -35,7 +35,7 @@ class Source:
 
     label: tuple[str, str] | None          # (faction, status); None erases (holder unknown)
     date: dt.date
-    confidence: float
+    confidence: float                      # at ``date``; ``Painting.confidence`` decays it
     event_ids: tuple[str, ...] = ()
     sentences: frozenset = frozenset()
     sides: tuple[str, ...] = ()
@@ -55,6 +55,15 @@ class Painting:
     sources: list[Source]
     cell_src: np.ndarray
     special: dict[int, list[tuple[Any, int]]] = field(default_factory=dict)
+    day: dt.date = dt.date.min          # the day confidences are evaluated on
+    half_life: float = 0.0
+
+    def confidence(self, i: int) -> float:
+        """Confidence of source ``i`` on ``day``: halved every ``half_life`` days since its evidence."""
+        src = self.sources[i]
+        if src.kind == "baseline" or self.half_life <= 0:
+            return src.confidence
+        return src.confidence * 0.5 ** (max(0, (self.day - src.date).days) / self.half_life)
 
 
 @dataclass
@@ -130,6 +139,8 @@ class Painter:
         self.xy = {k: (float(a), float(b)) for k, a, b in zip(keys, x, y, strict=True)}
         self.own = {k: timeline.sites[k].cell for k in keys}
         self._split_cache: dict[tuple, list] = {}
+        self._src_cache: dict[int, tuple[Evidence, Source]] = {}
+        self._corridor_src: dict[int, Source] = {}
 
     def paint(self, t: int, day: dt.date) -> Painting:
         """The painting of step ``t``, with confidences evaluated on ``day``."""
@@ -153,14 +164,14 @@ class Painter:
             w = None
             if whole is not None:
                 w = len(sources)
-                sources.append(self._source(whole, key, day))
+                sources.append(self._source(whole, key))
             plist = []
             for bearing, ev in parts:
                 plist.append((bearing, len(sources)))
-                sources.append(self._source(ev, key, day))
+                sources.append(self._source(ev, key))
             site_src[key] = (w, plist)
-            site_date[i] = max(sources[j].date.toordinal() for j in ([w] if w is not None else []) +
-                               [j for _, j in plist])
+            site_date[i] = max([sources[j].date for j in ([w] if w is not None else []) + [j for _, j in plist]]
+                               ).toordinal()
         if keys:
             pts = np.array([self.xy[k] for k in keys])
             tree = cKDTree(pts)
@@ -202,8 +213,10 @@ class Painter:
             if not len(claim):
                 continue
             src = len(sources)
-            sources.append(Source((cor.faction, "held"), cor.date, cor.confidence * self._decay(cor.date, day),
-                                  (cor.event_id,), cor.sentences, kind="corridor", key=cor.event_id))
+            if i not in self._corridor_src:
+                self._corridor_src[i] = Source((cor.faction, "held"), cor.date, cor.confidence, (cor.event_id,),
+                                               cor.sentences, kind="corridor", key=cor.event_id)
+            sources.append(self._corridor_src[i])
             cell_src[claim] = src
             cell_date[claim] = when
             for c in claim.tolist():
@@ -224,15 +237,16 @@ class Painter:
                 del special[c]
             else:
                 special[c] = pieces
-        return Painting(sources, cell_src, special)
+        return Painting(sources, cell_src, special, day, self.half_life)
 
-    def _decay(self, date: dt.date, day: dt.date) -> float:
-        age = max(0, (day - date).days)
-        return 0.5 ** (age / self.half_life) if self.half_life > 0 else 1.0
-
-    def _source(self, ev: Evidence, key: str, day: dt.date) -> Source:
-        return Source(ev.label, ev.date, ev.at(day, self.half_life), ev.event_ids, ev.sentences, ev.sides,
-                      ev.besieger, "place", key)
+    def _source(self, ev: Evidence, key: str) -> Source:
+        """The source of a place's evidence; evidence objects persist across steps, so do sources."""
+        hit = self._src_cache.get(id(ev))
+        if hit is None or hit[0] is not ev:
+            hit = (ev, Source(ev.label, ev.date, ev.confidence, ev.event_ids, ev.sentences, ev.sides, ev.besieger,
+                              "place", key))
+            self._src_cache[id(ev)] = hit
+        return hit[1]
 
     def _split_parts(self, c: int, geom, key: str, whole: int | None, plist):
         """A place's ground split by the parts statements name (south half to one side...)."""

@@ -16,7 +16,7 @@ import shapely
 
 from geo_control.crs import GEOD, STORAGE_CRS, area_km2, length_km
 from geo_control.errors import BaselineError
-from geo_control.model.areas import NONE, Baseline, Painter, Painting, Source, baseline_cells
+from geo_control.model.areas import NONE, Baseline, Painter, Painting, baseline_cells
 from geo_control.model.cells import (
     GRID,
     GRID_DEG,
@@ -73,12 +73,13 @@ def _valid(geom, check: bool = True):
     return geom
 
 
-def _sources_meta(sources: list[Source], idxs) -> tuple[float, str, int]:
+def _sources_meta(painting: Painting, idxs) -> tuple[float, str, int]:
     """Confidence (mean), event ids (';'-joined, sorted) and sentence count behind some sources."""
     idxs = sorted(set(idxs))
+    sources = painting.sources
     if not idxs:
         return float("nan"), "", 0
-    conf = float(np.mean([sources[i].confidence for i in idxs]))
+    conf = float(np.mean([painting.confidence(i) for i in idxs]))
     ids = sorted({e for i in idxs for e in sources[i].event_ids})
     sents = set().union(*(sources[i].sentences for i in idxs))
     return round(conf, 6), ";".join(ids), len(sents)
@@ -92,7 +93,7 @@ class _Dissolver:
     tiles handles few vertices (the cells' inner edges are already gone).
     """
 
-    TILE_M = 100_000.0
+    TILE_M = 50_000.0
 
     def __init__(self, cells: Cells):
         self.cells = cells
@@ -235,7 +236,7 @@ def build(events_df: pd.DataFrame, basemap, settings, factions, baseline: gpd.Ge
             label_km2[label] = km2
             if g4326 is None or g4326.is_empty:
                 continue
-            conf, ids, nsent = _sources_meta(painting.sources, idxs)
+            conf, ids, nsent = _sources_meta(painting, idxs)
             sides = sorted({f for i in idxs for f in painting.sources[i].sides}) if label[0] == "contested" else []
             besiegers = sorted({painting.sources[i].besieger for i in idxs if painting.sources[i].besieger})
             control_rows.append({**dated, "faction": label[0], "status": label[1], "factions": ";".join(sides),
@@ -392,7 +393,7 @@ def _frontlines(painting: Painting, cells: Cells, dated: dict, rows: list, geoms
                 lines.append(item)
                 km += _length_km(item)
         g = shapely.line_merge(shapely.multilinestrings(lines))
-        conf, ids, nsent = _sources_meta(painting.sources, {s for s in srcs_by[pair] if s != NONE})
+        conf, ids, nsent = _sources_meta(painting, {s for s in srcs_by[pair] if s != NONE})
         rows.append({**dated, "faction_a": pair[0], "faction_b": pair[1], "length_km": round(km, 3),
                      "confidence": conf, "event_ids": ids, "n_sentences": nsent})
         geoms.append(g)
@@ -471,7 +472,7 @@ def _changes(prev: Painting, cur: Painting, cells: Cells, dated: dict, rows: lis
         if geom is None or geom.is_empty:
             continue
         meta_src = cur if g != NO_FACTION else prev
-        conf, ids, nsent = _sources_meta(meta_src.sources, srcs[pair])
+        conf, ids, nsent = _sources_meta(meta_src, srcs[pair])
         base = {**dated, "from_faction": f, "to_faction": g, "area_km2": round(km2, 3), "confidence": conf,
                 "event_ids": ids, "n_sentences": nsent}
         if g != NO_FACTION:
