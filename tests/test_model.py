@@ -273,3 +273,39 @@ def test_dated_fields_and_schema(basemap, factions):
     assert {"confidence", "event_ids", "n_sentences", "area_km2"} <= set(layers.control.columns)
     assert list(layers.stats.columns) == ["step", "valid_from", "valid_to", "faction", "area_km2"]
     assert layers.control.is_valid.all()
+
+
+def test_seed_004_deir_ezzor_november_2017(basemap, factions):
+    """Statements of seeds/004 (SouthFront, 2 November 2017), geocoded by hand as the geocoder does."""
+    hamidiyah = (35.343, 40.148)
+    sentence = ("On November 1, the Syrian Arab Army (SAA) Tiger Forces and the Republican Guard liberated "
+                "Jubaliyah neighborhood, the central park area, the school of law and education area and the "
+                "southern part of Hamidiyah neighborhood.")
+    layers = run(basemap, factions, [
+        ev(1, "2017-10-30", "isis", "hold", "Deir ez-Zor", (35.33588, 40.14084), place_id="170794"),
+        ev(2, "2017-11-01", "government", "capture", "Jubaliyah neighborhood", (35.344, 40.128),
+           place_id="curated:jubaylah", sentence=sentence),
+        ev(3, "2017-11-01", "government", "capture", "Hamidiyah neighborhood", (35.3403, 40.148),
+           place_id="curated:hamidiyah", precision=2, sentence=sentence),
+        ev(4, "2017-11-02", "government", "advance", "Hamidiyah", hamidiyah, place_id="curated:hamidiyah",
+           sentence="On November 2, the Tiger Forces and the Republican Guard advanced deeper in Hamidiyah"),
+        ev(5, "2017-11-01", "isis", "hold", "al-Bukamal", (34.45, 40.91861), place_id="174448"),
+        ev(6, "2017-11-02", "sdf", "capture", "al-Bakaara", (35.25, 40.33), place_id="curated:jadid-bakkarah"),
+        ev(7, "2017-11-02", "sdf", "capture", "al-Akidat", (35.25, 40.36), place_id="curated:al-akidat",
+           precision=3),
+        ev(8, "2017-11-02", "sdf", "siege", "al-Busarityah", (35.15618, 40.42716), place_id="173927"),
+        ev(9, "2017-11-02", "isis", "hold", "al-Busarityah", (35.15618, 40.42716), place_id="173927"),
+        ev(10, "2017-11-01", "israel", "attack", "Hisyah Industrial Area", (34.45, 36.76), place_id="curated:hisyah"),
+    ])
+    assert [s.label for s in layers.steps] == ["2017-W44"]
+    assert holder(layers, "2017-W44", (35.344, 40.128)) == ("government", "held")     # Jubaliyah
+    south = destination(hamidiyah[1], hamidiyah[0], 180, 0.8)
+    assert holder(layers, "2017-W44", (south[1], south[0])) == ("government", "held")  # south Hamidiyah
+    assert holder(layers, "2017-W44", (35.25, 40.33)) == ("sdf", "held")              # al-Bakaara
+    assert holder(layers, "2017-W44", (35.15618, 40.42716)) == ("isis", "besieged")   # al-Busarityah
+    besieged = layers.control[layers.control["status"] == "besieged"]
+    assert besieged["besieger"].tolist() == ["sdf"]
+    assert holder(layers, "2017-W44", (34.45, 40.91861)) == ("isis", "held")          # al-Bukamal
+    assert holder(layers, "2017-W44", (34.45, 36.76)) is None                          # an airstrike
+    assert not (layers.places["place_id"] == "curated:al-akidat").any()                # area centroid
+    assert {"government", "isis", "sdf"} <= set(layers.stats["faction"])

@@ -187,7 +187,8 @@ def prepare_events(events: pd.DataFrame) -> pd.DataFrame:
 
 
 class _OtherSide:
-    """Who a faction fights, from the same report first, then from nearby recent events."""
+    """Who a faction fights at a place: the other factions named at that place, then the nearest
+    ones in the same report, then the report's most named other faction, then nearby reports."""
 
     def __init__(self, df: pd.DataFrame):
         self.by_doc: dict[str, Counter] = {}
@@ -197,21 +198,37 @@ class _OtherSide:
         ok = df["lat"].notna() & df["lon"].notna() & (df["faction"] != "") & (df["faction"] != "unknown")
         self.lat = df.loc[ok, "lat"].to_numpy(float)
         self.lon = df.loc[ok, "lon"].to_numpy(float)
-        self.day = df.loc[ok, "day"].to_numpy()
+        self.day = np.array([d.toordinal() for d in df.loc[ok, "day"]], dtype=np.int64)
         self.fac = df.loc[ok, "faction"].to_numpy(object)
+        self.doc = df.loc[ok, "doc"].to_numpy(object)
 
     def __call__(self, faction: str, doc: str, lon: float, lat: float, day: dt.date) -> str | None:
-        counts = {f: n for f, n in self.by_doc.get(doc, Counter()).items() if f != faction}
-        if not counts and len(self.lat) and not math.isnan(lat):
+        if len(self.lat) and not math.isnan(lat):
             # Equirectangular distance is enough to find neighbours within tens of km.
             dx = (self.lon - lon) * 111.32 * math.cos(math.radians(lat))
             dy = (self.lat - lat) * 110.57
-            near = (np.hypot(dx, dy) <= NEARBY_KM) & (self.fac != faction)
-            near &= np.array([abs((d - day).days) <= NEARBY_DAYS for d in self.day], dtype=bool)
-            counts = Counter(self.fac[near].tolist())
-        if not counts:
-            return None
-        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+            km = np.hypot(dx, dy)
+            days = np.abs(self.day - day.toordinal())
+            other = self.fac != faction
+            here = other & (km < 1.0) & (days <= NEARBY_DAYS)
+            if here.any():
+                return _most_common(self.fac[here])
+            same_doc = other & (self.doc == doc) & (km <= NEARBY_KM)
+            if same_doc.any():
+                k = np.flatnonzero(same_doc)
+                return str(self.fac[k[np.lexsort((self.fac[k].astype(str), km[k]))[0]]])
+        counts = {f: n for f, n in self.by_doc.get(doc, Counter()).items() if f != faction}
+        if counts:
+            return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        if len(self.lat) and not math.isnan(lat):
+            near = other & (km <= NEARBY_KM) & (days <= NEARBY_DAYS)
+            if near.any():
+                return _most_common(self.fac[near])
+        return None
+
+
+def _most_common(values) -> str:
+    return sorted(Counter(values.tolist()).items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
 
 
 def _combine(old: Evidence, new: Evidence, half_life: float) -> Evidence:
