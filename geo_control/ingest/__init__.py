@@ -74,8 +74,15 @@ def _walk(folder: Path) -> list[Path]:
         log.warning("%s: cannot read the folder (%s); its reports are skipped", exc.filename, exc.strerror)
 
     found = []
-    for dirpath, _dirs, names in os.walk(folder, onerror=warn):
-        found.extend(Path(dirpath) / name for name in names)
+    for dirpath, dirs, names in os.walk(folder, onerror=warn):
+        here = Path(dirpath)
+        if here != folder and {"run.json", "control.gpkg"} <= set(names):
+            # An earlier run's --out inside the reports folder: its map.html is not a report.
+            log.info("%s: outputs of an earlier run; not read as reports", here)
+            dirs[:] = []
+            continue
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # .git, a run's staging folder
+        found.extend(here / name for name in names)
     return [p for p in found if p.is_file()]  # not FIFOs or sockets: reading them would block
 
 
