@@ -321,3 +321,21 @@ def test_long_line_extraction_is_roughly_linear():
         cost(n // 4, unit)  # warm-up: regex compilation, lazy tables
         small, large = cost(n, unit), cost(8 * n, unit)
         assert large < 30 * max(small, 0.01), f"{unit[:10]!r}: {small:.3f}s -> {large:.3f}s for 8x the text"
+
+
+def test_an_earlier_output_folder_among_the_reports_is_not_read(tmp_path):
+    """`run reports --out reports/out` twice: the first run's map.html is not a report the second
+    time, nor is anything in a hidden folder (a staging folder, .git)."""
+    from geo_control.ingest import read_reports
+
+    write_reports(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("run.json", "control.gpkg", "events.csv"):
+        (out / name).write_text("{}", encoding="utf-8")
+    (out / "map.html").write_text("<html><body><p>The SDF captured Raqqa on 2 November 2017.</p></body></html>",
+                                  encoding="utf-8")
+    hidden = tmp_path / ".geo-control-staging-1"
+    hidden.mkdir()
+    (hidden / "map.html").write_text("<html><body>The SDF captured Raqqa.</body></html>", encoding="utf-8")
+    assert sorted(d.name for d in read_reports([tmp_path])) == ["a.txt", "b.txt"]
