@@ -131,10 +131,6 @@ def run(
     factions = FactionRegistry.load(data, settings.factions_file)
     baseline_gdf = read_baseline(baseline, factions) if baseline else None
     total, stream = iter_reports(inputs, default_date=default_date)
-    # An unwritable --out must fail now, not after every report has been read and mapped:
-    # an empty staging round trip raises the same OutputError the final write would.
-    with staged_output(Path(out)):
-        pass
     # Texts are dropped once extracted: only names, dates and checksums stay for run.json.
     documents: list[Document] = []
 
@@ -144,6 +140,10 @@ def run(
             documents.append(dataclasses.replace(doc, text=""))
 
     gazetteer = Gazetteer.load(data, overrides=settings.overrides_file)
+    # An unwritable --out must fail now, not after every report has been read and mapped:
+    # an empty staging round trip raises the same OutputError the final write would.
+    with staged_output(Path(out)):
+        pass
     doc_cache = DocumentCache.for_run(data, factions, settings.overrides_file) if cache else None
     client = None
     if scheduler:
