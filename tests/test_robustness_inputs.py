@@ -88,6 +88,8 @@ def ws(tmp_path_factory) -> Path:
     (ws / "bad_id.toml").write_text("['Martian Army']\ncolour = '#00ff00'\n", encoding="utf-8")
     _baselines(ws)
     os.mkfifo(ws / "pipe.txt")
+    (ws / "bad_overrides.csv").write_text("name,lat,lon\nMy Village,north,40.1\n", encoding="utf-8")
+    (ws / "bad_events.csv").write_text("id,doc,place\nev-1,a.txt,Mayadin\n", encoding="utf-8")
     (ws / "a_file").write_text("not a folder\n", encoding="utf-8")
     ro = ws / "readonly"
     ro.mkdir()
@@ -141,6 +143,14 @@ MISTAKES: dict[str, tuple[list[str], str, bool]] = {
     "out in a read-only folder": (["run", "good", "--out", "readonly/out"], "readonly", True),
     "region and bbox": (["run", "good", "--out", OUT, "--region", "Homs", "--bbox", "36,34,38,35"], "--region",
                         False),
+    "overrides missing": (["run", "good", "--out", OUT, "--overrides", "nope.csv"], "nope.csv", False),
+    "overrides malformed": (["run", "good", "--out", OUT, "--overrides", "bad_overrides.csv"], "bad_overrides.csv",
+                            False),
+    "build events missing column": (["build", "bad_events.csv", "--out", "OUT.gpkg"], "bad_events.csv", False),
+    "build events not a table": (["build", "report.docx", "--out", "OUT.gpkg"], "report.docx", False),
+    "render not a GeoPackage": (["render", "a_file", "--out", OUT], "a_file", False),
+    "animate empty folder": (["animate", "empty", "--out", "OUT.gif"], "empty", False),
+    "export missing GeoPackage": (["export", "nope.gpkg", "--out", OUT], "nope.gpkg", False),
     "extract no date": (["extract", "nodate", "--format", "jsonl"], "undated.txt", False),
     "geocode missing --file": (["geocode", "--file", "nope.txt"], "nope.txt", False),
 }
@@ -160,7 +170,8 @@ def mistakes(ws) -> dict:
     for i, (name, (args, _needle, no_dac)) in enumerate(MISTAKES.items()):
         out = ws / f"out{i}"
         outs[name] = out
-        args = [str(out) if a == OUT else (str(ws / f"out{i}.gpkg") if a == "OUT.gpkg" else a) for a in args]
+        args = [str(out) if a == OUT else (str(ws / f"out{i}{a[3:]}") if a in ("OUT.gpkg", "OUT.gif") else a)
+                for a in args]
         if no_dac:
             if NO_DAC is None:
                 continue
