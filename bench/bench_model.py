@@ -1,7 +1,9 @@
 """Benchmark of the control model: 3,000 events over 104 weekly steps across Syria.
 
 Run: .venv/bin/python bench/bench_model.py [--events 3000] [--weeks 104]
-Prints the time of a cold build (settlement cells built) and a warm one (cells cached).
+Prints the time of a first build in the process (settlement cells read from the disk cache,
+or built if there is none: set GEO_CONTROL_CACHE to an empty folder to time that) and of a
+second one (cells already in memory).
 The events are synthetic but shaped like reporting: factions hold regions, fronts move, and
 each week brings captures, holds, sieges, contests, withdrawals, advances and attacks at
 real settlements.
@@ -79,7 +81,7 @@ def main() -> None:
     warm, warm_cpu = time.perf_counter() - t0, time.process_time() - c0
     # CPU time is what the build costs; wall time also counts waiting for a busy machine.
     print(f"{len(events)} events, {len(layers.steps)} steps: cold {cold:.2f} s wall / {cold_cpu:.2f} s CPU "
-          f"(settlement cells built), warm {warm:.2f} s wall / {warm_cpu:.2f} s CPU (cells cached)")
+          f"(cells from disk cache or built), warm {warm:.2f} s wall / {warm_cpu:.2f} s CPU (cells in memory)")
     print(f"control {len(layers.control)}, places {len(layers.places)}, frontlines {len(layers.frontlines)}, "
           f"advances {len(layers.advances)}, changes {len(layers.changes)}")
 

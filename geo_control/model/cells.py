@@ -91,12 +91,73 @@ def to_projected(geoms, crs: str):
 
 
 def load_cells(basemap, data_dir: Path, crs: str, reach_km: float) -> Cells:
-    """The settlement cells for a data folder and settings, built once and cached."""
+    """The settlement cells for a data folder and settings: built once, cached in the process
+    and on disk (``$GEO_CONTROL_CACHE``, default ``~/.cache/geo_control``)."""
     key = (str(Path(data_dir).resolve()), crs, float(reach_km), id(basemap.country))
     if key not in _CACHE:
         _CACHE.clear()
-        _CACHE[key] = build_cells(basemap, data_dir, crs, reach_km)
+        _CACHE[key] = _load_or_build(basemap, Path(data_dir), crs, reach_km)
     return _CACHE[key]
+
+
+#: Bump when the cell construction changes in a way the code checksum would not show.
+CELLS_VERSION = "1"
+_DATA_FILES = ("gazetteer/wof_places_syria_region.tsv.gz", "boundaries/syria_adm0_ocha.geojson",
+               "hydro/gshhg_wdbii_rivers_region.geojson", "hydro/ne10m_rivers_lake_centerlines_region.geojson")
+
+
+def _cache_path(data_dir: Path, crs: str, reach_km: float) -> Path | None:
+    import hashlib
+    import os
+
+    h = hashlib.sha256(f"{CELLS_VERSION}|{crs}|{reach_km!r}".encode())
+    h.update(Path(__file__).read_bytes())
+    for name in _DATA_FILES:
+        path = data_dir / name
+        if not path.exists():
+            return None
+        h.update(name.encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    env = os.environ.get("GEO_CONTROL_CACHE")
+    folder = Path(env) if env else Path.home() / ".cache" / "geo_control"
+    return folder / f"cells-{h.hexdigest()[:20]}.pickle"
+
+
+def _load_or_build(basemap, data_dir: Path, crs: str, reach_km: float) -> Cells:
+    import os
+    import pickle
+
+    path = _cache_path(data_dir, crs, reach_km)
+    if path is not None and path.exists():
+        try:
+            with open(path, "rb") as fh:
+                state = pickle.load(fh)
+            cells = Cells(crs, state["reach_m"], state["xy"], state["names"], state["geoms"],
+                          shapely.STRtree(state["geoms"]), cKDTree(state["xy"]), state["country"],
+                          state["n_settlements"], state["rivers"])
+            cells._g4326, cells._mended = state["g4326"], state["mended"]  # type: ignore[attr-defined]
+            cells._areas, cells._edges = state["areas"], state["edges"]  # type: ignore[attr-defined]
+            return cells
+        except Exception as exc:  # a truncated or foreign pickle: rebuild it
+            log.warning("settlement cells cache %s unreadable (%s); rebuilding", path, exc)
+    cells = build_cells(basemap, data_dir, crs, reach_km)
+    if path is not None:
+        state = {"reach_m": cells.reach_m, "xy": cells.xy, "names": cells.names, "geoms": cells.geoms,
+                 "country": cells.country, "n_settlements": cells.n_settlements, "rivers": cells.rivers,
+                 "g4326": storage_cells(cells), "mended": mended_cells(cells), "areas": cell_areas_km2(cells),
+                 "edges": shared_edges_4326(cells)}
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".tmp{os.getpid()}")
+            with open(tmp, "wb") as fh:
+                pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+            for old in path.parent.glob("cells-*.pickle"):
+                if old != path:  # cells of older data, code or settings
+                    old.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("cannot write settlement cells cache %s (%s)", path, exc)
+    return cells
 
 
 def _main_rivers(basemap, crs: str):
