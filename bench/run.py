@@ -113,7 +113,7 @@ def timed_run(argv: list[str], env: dict, stages_json: Path, log: Path, profile:
     # CPU seconds of the run and every process it waited for (workers, render pool): unlike
     # wall time they do not stretch when other jobs share the machine.
     cpu = usage.ru_utime + usage.ru_stime
-    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 1), "peak_tree_mb": round(peak.peak / 2**20, 1),
+    return {"wall_s": round(wall, 2), "stage_events": info.get("events"), "cpu_s": round(cpu, 1), "peak_tree_mb": round(peak.peak / 2**20, 1),
             "load_avg": round((load0 + os.getloadavg()[0]) / 2, 1),
             "maxrss_mb": round(max(usage.ru_maxrss / 1024, info.get("maxrss_children_mb", 0)), 1),
             "status": proc.returncode, "stages": {k: round(v, 2) for k, v in info.get("stages", {}).items()},
@@ -186,7 +186,7 @@ def base_env(snap: dict | None) -> dict:
 
 
 def whole(sizes: list[int], schedulers: list[str], work: Path, seed: int, incremental: bool,
-          profile: bool, snap: dict | None, save=lambda rows: None) -> list[dict]:
+          profile: bool, snap: dict | None, save=lambda rows: None, stop_after: str | None = None) -> list[dict]:
     rows: list[dict] = []
     for n in sizes:
         folder = corpus_for(n, work, seed)
@@ -203,6 +203,8 @@ def whole(sizes: list[int], schedulers: list[str], work: Path, seed: int, increm
             cache = work / f"cache-{tag}"
             shutil.rmtree(cache, ignore_errors=True)
             env = {**base_env(snap), "GEO_CONTROL_CACHE": str(cache)}
+            if stop_after:
+                env["BENCH_STOP_AFTER"] = stop_after
             gaz_s = prewarm_gazetteer(env)
             modes = [("cold", [str(folder)])]
             if incremental:
@@ -217,8 +219,10 @@ def whole(sizes: list[int], schedulers: list[str], work: Path, seed: int, increm
                 print(f"bench: {n} reports, scheduler {sched}, {mode} ...", file=sys.stderr, flush=True)
                 r = timed_run(argv, env, work / f"stages-{tag}-{mode}.json", work / f"log-{tag}-{mode}.txt", prof)
                 n_reports = n + (ADDED if mode == "incremental" else 0)
-                r.update({"reports": n_reports, "words": words, "scheduler": sched, "mode": mode,
-                          "events": count_events(out), "gazetteer_prebuild_s": round(gaz_s, 1)})
+                events = r["stage_events"] if stop_after else count_events(out)
+                r.update({"reports": n_reports, "words": words, "scheduler": sched,
+                          "mode": f"{mode} ({stop_after} only)" if stop_after else mode,
+                          "events": events or 0, "gazetteer_prebuild_s": round(gaz_s, 1)})
                 r["events_per_s"] = round(r["events"] / r["wall_s"], 1) if r["wall_s"] else 0
                 r["words_per_s"] = round(words / r["wall_s"]) if mode == "cold" and r["wall_s"] else None
                 rows.append(r)
@@ -261,7 +265,7 @@ def markdown(rows: list[dict]) -> str:
             f"| {r['reports']:,} | {r['words']:,} | {'dask local' if r['scheduler'] == 'local' else 'none'} "
             f"| {r['mode']} | {r['wall_s']:.1f} | {r.get('cpu_s', 0):.0f} | {r.get('load_avg', 0):.1f} "
             f"| {r['peak_tree_mb']:,.0f} | {r['events']:,} "
-            f"| {r['events_per_s']:,.0f} | {r['words_per_s'] or '':,} "
+            f"| {r['events_per_s']:,.0f} | {format(r['words_per_s'], ',') if r['words_per_s'] else ''} "
             f"| {s.get('extract+geocode', 0):.1f} | {s.get('model', 0):.1f} | {s.get('render', 0):.1f} "
             f"| {s.get('export', 0):.1f} |"
             + ("" if r["status"] == 0 else f" exit {r['status']}")
@@ -282,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--code", choices=("head", "tree", "live"), default="head",
                     help="code to measure: a copy of the last commit (default), a copy of the working "
                          "tree, or the live working tree")
+    ap.add_argument("--stop-after", choices=("extract",),
+                    help="stage-only runs: stop once the events table is built (no model, maps, files)")
     ap.add_argument("--table", metavar="RESULTS_JSON", help="only print the table of a results file")
     args = ap.parse_args(argv)
     if args.table:
@@ -314,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         path.write_text(json.dumps({**result, "whole": rows}, indent=1))
 
     result["whole"] = whole(sizes, schedulers, work, args.seed, not args.no_incremental, args.profile, snap,
-                            save)
+                            save, args.stop_after)
     save(result["whole"])
     m = result["machine"]
     print(f"\n{m['date']}: {m['nproc']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import resource
 import sys
 import time
@@ -33,6 +34,11 @@ def _timed(name: str, fn):
             print(f"bench-stage: {name} {spent:.2f}s", file=sys.stderr, flush=True)
 
     return wrapper
+
+
+class _StopAfterExtract(Exception):
+    def __init__(self, n_events: int):
+        self.n_events = n_events
 
 
 def _keep_input_on_error(build):
@@ -64,7 +70,17 @@ def instrument() -> None:
     import geo_control.render as render
     import geo_control.streaming as streaming
 
-    pipeline.extract_events = _timed("extract+geocode", pipeline.extract_events)
+    extract_events = _timed("extract+geocode", pipeline.extract_events)
+    if os.environ.get("BENCH_STOP_AFTER") == "extract":
+        # Stage-only runs: everything up to the events table, then stop (no model, maps, files).
+        def extract_then_stop(*args, **kwargs):
+            events, _ = extract_events(*args, **kwargs)
+            print(f"bench: {len(events)} events; stopping after extraction", file=sys.stderr, flush=True)
+            raise _StopAfterExtract(len(events))
+
+        pipeline.extract_events = extract_then_stop
+    else:
+        pipeline.extract_events = extract_events
     pipeline.load_basemap = _timed("basemap", pipeline.load_basemap)
     load = geocode.Gazetteer.load.__func__  # type: ignore[attr-defined]
     geocode.Gazetteer.load = classmethod(_timed("gazetteer", load))  # type: ignore[method-assign,assignment]
@@ -95,10 +111,13 @@ def main() -> int:
 
         profiler = cProfile.Profile()
         profiler.enable()
+    n_events = None
     try:
         cli.main(args=argv, standalone_mode=False)
     except SystemExit as exc:
         status = int(exc.code or 0)
+    except _StopAfterExtract as stop:
+        n_events = stop.n_events
     finally:
         if profiler is not None:
             profiler.disable()
@@ -116,7 +135,8 @@ def main() -> int:
     children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     with open(args.stages_json, "w") as fh:
         json.dump({"stages": dict(TIMES), "in_process_s": total, "maxrss_self_mb": self_kb / 1024,
-                   "maxrss_children_mb": children_kb / 1024, "status": status}, fh, indent=1)
+                   "maxrss_children_mb": children_kb / 1024, "status": status,
+                   "events": n_events}, fh, indent=1)
     return status
 
 
