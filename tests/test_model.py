@@ -309,3 +309,16 @@ def test_seed_004_deir_ezzor_november_2017(basemap, factions):
     assert holder(layers, "2017-W44", (34.45, 36.76)) is None                          # an airstrike
     assert not (layers.places["place_id"] == "curated:al-akidat").any()                # area centroid
     assert {"government", "isis", "sdf"} <= set(layers.stats["faction"])
+
+
+def test_the_euphrates_is_the_line_between_banks(basemap, factions):
+    layers = run(basemap, factions, [
+        ev(1, "2017-10-02", "government", "hold", "Mayadin", MAYADIN),          # west bank
+        ev(2, "2017-10-02", "sdf", "hold", "Dhiban", (35.0106, 40.5058)),      # east bank, across
+    ])
+    fl = layers.frontlines
+    assert fl[["faction_a", "faction_b"]].values.tolist() == [["government", "sdf"]]
+    river = basemap.rivers[basemap.rivers["level"] <= 3].geometry.union_all()
+    coords = shapely.get_coordinates(fl.geometry.iloc[0])
+    on_river = [river.distance(shapely.Point(c)) < 0.002 for c in coords]   # ~200 m
+    assert sum(on_river) / len(on_river) > 0.6
