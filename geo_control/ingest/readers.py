@@ -83,14 +83,20 @@ def _published(soup) -> str:
 
 def pdf_to_text(raw: bytes, path: Path) -> str | None:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
+    # pypdf reports every repair it makes on a damaged file through logging (hundreds of lines,
+    # some of which fail to format): one warning of ours says the file was skipped.
+    pypdf_log = logging.getLogger("pypdf")
+    level = pypdf_log.level
+    pypdf_log.setLevel(logging.CRITICAL)
     try:
         reader = PdfReader(io.BytesIO(raw))
         pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, OSError) as exc:
-        log.warning("%s: unreadable PDF (%s); skipped", path, exc)
+    except Exception as exc:  # a damaged PDF raises nearly anything: TypeError, KeyError, NotImplementedError...
+        log.warning("%s: unreadable PDF (%s: %s); skipped", path, type(exc).__name__, str(exc)[:200])
         return None
+    finally:
+        pypdf_log.setLevel(level)
     return "\n\n".join(unwrap(p) for p in pages)
 
 
