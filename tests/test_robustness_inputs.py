@@ -219,10 +219,35 @@ ODD_REPORTS: dict[str, bytes] = {
 }
 
 
+def _pdf(text: str) -> bytes:
+    """A real one-page PDF holding ``text`` (matplotlib's PDF backend embeds extractable text)."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 2))
+    fig.text(0.02, 0.5, text)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="pdf")
+    return buf.getvalue()
+
+
+#: Damaged PDFs: pypdf raises PdfReadError for some, TypeError/NotImplementedError/... for others.
+DAMAGED_PDFS = ("truncated.pdf", "bad_filter.pdf", "header_only.pdf")
+
+
 @pytest.fixture(scope="module")
 def mixed_folder(ws) -> Path:
     folder = ws / "mixed"
     folder.mkdir()
+    pdf = _pdf("The SDF captured Raqqa from ISIS on 2 November 2017.")
+    (folder / "report.pdf").write_bytes(pdf)
+    (folder / "truncated.pdf").write_bytes(pdf[: len(pdf) // 2])
+    (folder / "bad_filter.pdf").write_bytes(pdf.replace(b"/FlateDecode", b"/SlateDecode"))
+    (folder / "header_only.pdf").write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 4)
     (folder / "good.txt").write_text(GOOD_REPORT, encoding="utf-8")
     for name, raw in BAD_REPORTS.items():
         (folder / name).write_bytes(raw)
@@ -264,7 +289,7 @@ def test_bad_reports_do_not_stop_the_good_ones(mixed_run):
     assert ("good.txt", "al-Khamisiya") in places
 
 
-@pytest.mark.parametrize("name", [*BAD_REPORTS, "locked.txt", "locked_dir"])
+@pytest.mark.parametrize("name", [*BAD_REPORTS, *DAMAGED_PDFS, "locked.txt", "locked_dir"])
 def test_each_bad_report_is_a_warning_naming_it(mixed_run, name):
     res, events = mixed_run
     if name.startswith("locked") and NO_DAC is None:
@@ -274,7 +299,7 @@ def test_each_bad_report_is_a_warning_naming_it(mixed_run, name):
     assert name not in {e["doc"] for e in events}
 
 
-@pytest.mark.parametrize("name", list(ODD_REPORTS))
+@pytest.mark.parametrize("name", [*ODD_REPORTS, "report.pdf"])
 def test_awkward_encodings_are_read(mixed_run, name):
     res, events = mixed_run
     mine = [e for e in events if e["doc"] == name]
