@@ -73,7 +73,7 @@ def _walk(folder: Path) -> list[Path]:
     def warn(exc: OSError) -> None:
         log.warning("%s: cannot read the folder (%s); its reports are skipped", exc.filename, exc.strerror)
 
-    found = []
+    found: list[Path] = []
     for dirpath, dirs, names in os.walk(folder, onerror=warn):
         here = Path(dirpath)
         if here != folder and {"run.json", "control.gpkg"} <= set(names):
