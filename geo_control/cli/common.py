@@ -20,7 +20,6 @@ def setup_logging(verbose: int = 0, quiet: bool = False) -> None:
     root = logging.getLogger("geo_control")
     root.handlers[:] = [handler]
     root.setLevel(level)
-    root.propagate = False
 
 
 def run_cli(group: click.Group) -> None:
