@@ -16,6 +16,7 @@ import pickle
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +33,15 @@ from geo_control.geocode.build import (
     source_files,
 )
 from geo_control.geocode.normalize import (
+    _DOUBLE,
+    _FINAL_H,
+    _FOLDS,
+    _VOWELS,
+    ARTICLES,
+    ENGLISH_ADJECTIVES,
     FEATURE_WORDS,
     arabic_key,
+    ascii_fold,
     folded,
     has_arabic,
     normalise,
@@ -130,6 +138,46 @@ _LEADING_DIRECTION = re.compile(
 
 
 _GLUED = re.compile(r"^(?:al|el)(?=[bcdfghjklmnpqrstvwxyz])")
+
+
+#: Words that make a phrase's key more than its words' skeletons joined (a leading "the" or
+#: direction, "village of", an English adjective moved to the end, a feature word removed):
+#: phrases with them take the exact path in ``_may_name_exactly``.
+_SPECIAL_WORDS = frozenset(
+    {w for phrase in FEATURE_WORDS for w in phrase.split()}
+    | set(ENGLISH_ADJECTIVES)
+    | set("the of village villages town towns city cities hamlet area region outskirts vicinity suburb suburbs "
+          "neighbourhood neighbourhoods neighborhood neighborhoods district countryside north south east west "
+          "northern southern eastern western northeast northeastern northwest northwestern southeast "
+          "southeastern southwest southwestern central greater rural outer".split())
+)
+
+
+@lru_cache(maxsize=100_000)
+def _word_pieces(token: str) -> tuple[tuple[str, str], ...]:
+    """The ASCII words of a raw token, each with its skeleton folds applied (vowels still in)."""
+    out = []
+    for word in ascii_fold(token).split():
+        piece = _FINAL_H.sub("", word)
+        for a, b in _FOLDS:
+            piece = piece.replace(a, b)
+        out.append((word, piece))
+    return tuple(out)
+
+
+def _fast_key(parts: Sequence[str]) -> str | None:
+    """``skeleton(split_feature(normalise(" ".join(parts)))[0])`` from per-token pieces, or None
+    when a word could make the two differ (see ``_SPECIAL_WORDS``; a glued article)."""
+    pieces = []
+    for token in parts:
+        for word, piece in _word_pieces(token):
+            if word in ARTICLES:
+                continue
+            if word in _SPECIAL_WORDS or (len(word) >= 5 and _GLUED.match(word)):
+                return None
+            pieces.append(piece)
+    consonants = _DOUBLE.sub(r"\1", _VOWELS.sub("", "".join(pieces)))
+    return consonants or None
 
 
 def _split_qualifiers(name: str) -> tuple[str, tuple[str, ...]]:
@@ -395,7 +443,7 @@ class Gazetteer:
                     continue
                 found = memo.get((phrase, min_score), False)
                 if found is False:
-                    found = self._mention(phrase, min_score)
+                    found = self._mention(phrase, min_score, tokens[i:i + n])
                 if found is None:
                     continue
                 out += found
@@ -404,7 +452,8 @@ class Gazetteer:
             i += taken or 1
         return out
 
-    def _mention(self, phrase: str, min_score: float) -> tuple[tuple[Candidate, float, str], ...] | None:
+    def _mention(self, phrase: str, min_score: float,
+                 parts: Sequence[str] = ()) -> tuple[tuple[Candidate, float, str], ...] | None:
         """The place(s) a capitalised phrase names, without context; memoised across documents.
 
         Reports repeat their names and their capitalised words: each phrase is looked up once.
@@ -416,7 +465,7 @@ class Gazetteer:
         if len(memo) > 200_000:
             memo.clear()
         result: tuple[tuple[Candidate, float, str], ...] | None = None
-        if self._may_name_exactly(phrase):
+        if self._may_name_exactly(phrase, parts):
             cands = [c for c in self.lookup(phrase, all=True, limit=4) if c.feature not in ("region", "county")][:2]
             if cands and cands[0].match >= 0.9 and cands[0].score >= min_score:
                 best = cands[0]
@@ -429,7 +478,7 @@ class Gazetteer:
         memo[(phrase, min_score)] = result
         return result
 
-    def _may_name_exactly(self, phrase: str) -> bool:
+    def _may_name_exactly(self, phrase: str, parts: Sequence[str] = ()) -> bool:
         """Can a lookup of ``phrase`` match a name with similarity >= 0.9? (A cheap filter.)
 
         Only an index key equal to the phrase's (or to the phrase's without a glued article or a
@@ -437,6 +486,11 @@ class Gazetteer:
         """
         if has_arabic(phrase):
             return True
+        if parts:
+            # most capitalised phrases of a report are no name: decided from cached word pieces
+            key = _fast_key(parts)
+            if key is not None:
+                return key in self.index
         for variant in (phrase, _LEADING_DIRECTION.sub("", phrase)):
             if not variant.strip():
                 continue

@@ -148,6 +148,7 @@ def normalise(text: str, reorder: bool = True) -> str:
     return " ".join(tokens)
 
 
+@lru_cache(maxsize=200_000)
 def split_feature(text: str) -> tuple[str, str]:
     """Split a normalised name into (name without feature words, feature family hint).
 
