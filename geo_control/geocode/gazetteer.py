@@ -236,11 +236,25 @@ class Anchors(list):
     """
 
     _arrays: tuple | None = None
+    _base: Anchors | None = None
+    _own: int = 0
+
+    @classmethod
+    def with_base(cls, items: Sequence[tuple], base: Anchors) -> Anchors:
+        """``items`` followed by ``base``, reusing the arrays of ``base`` (a document's places)."""
+        out = cls(list(items) + base)
+        out._base = base
+        out._own = len(items)
+        return out
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(lat, lon in radians, weight, place_id, name key) as arrays; ids "" where absent."""
         if self._arrays is None:
-            self._arrays = _anchor_arrays(self)
+            if self._base is None:
+                self._arrays = _anchor_arrays(self)
+            else:
+                own = _anchor_arrays(self[:self._own])
+                self._arrays = tuple(np.concatenate(c) for c in zip(own, self._base.arrays(), strict=True))
         return self._arrays
 
 

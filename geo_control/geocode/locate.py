@@ -78,7 +78,7 @@ class _Resolver:
     def __init__(self, gaz: Gazetteer, doc_text: str):
         self.gaz = gaz
         self.doc = _Mentions(gaz.mentions(doc_text, limit=200)) if doc_text else _Mentions([])
-        self._doc_anchors = self.doc.anchors(0.25)
+        self._doc_anchors = Anchors(self.doc.anchors(0.25))
         self._sentences: dict[str, Anchors] = {}
         self._roads: dict[str, list[tuple]] = {}
         self._resolved: dict[tuple, list[Candidate]] = {}
@@ -95,8 +95,8 @@ class _Resolver:
     def sentence(self, text: str) -> Anchors:
         """The anchors of a sentence: its roads and its places (weight 1), then the document's (0.25)."""
         if text not in self._sentences:
-            self._sentences[text] = Anchors(self.roads(text) + _Mentions(self.gaz.mentions(text, limit=30)).anchors(1.0)
-                                            + self._doc_anchors)
+            own = self.roads(text) + _Mentions(self.gaz.mentions(text, limit=30)).anchors(1.0)
+            self._sentences[text] = Anchors.with_base(own, self._doc_anchors)
         return self._sentences[text]
 
     def resolve(self, name: str, st: Statement, extra: Sequence[tuple] = ()) -> list[Candidate]:
