@@ -172,8 +172,8 @@ def reference_runs(root: Path) -> dict:
     """The runs every heavy robustness test compares against, made once per session, side by side:
 
     ``first``: the good reports and a hostile one (markup in sentences and in a file name) into
-    an empty folder; ``second``: the same into a folder that already holds the user's files
-    (``USER_FILES``), with another hash seed; ``failed``: a folder of earlier outputs into which
+    an empty folder; ``second``: a copy of the same reports, in another folder, into a folder that
+    already holds the user's files (``USER_FILES``), with another hash seed; ``failed``: a folder of earlier outputs into which
     a run that fails while rendering wrote (it must be unchanged; ``failed_before`` holds its
     files before). ``*_log`` keys hold each run's stderr, ``*_rc`` its exit status.
     """
@@ -189,9 +189,11 @@ def reference_runs(root: Path) -> dict:
     failed = previous_outputs(root / "failed")
     failed_before = snapshot(failed)
     env = cli_env(root)
+    # The second run reads a copy of the reports elsewhere: paths must not leak into the tables.
+    elsewhere = copy_tree(reports, root / "elsewhere" / "copy of reports")
     procs = {
         "first": _cli_run(reports, root / "first", "1"),
-        "second": _cli_run(reports, second, "2"),
+        "second": _cli_run(elsewhere, second, "2"),
         "failed": subprocess.Popen([sys.executable, "-c", FAILING_RUN, "run", str(reports), "--out", str(failed),
                                     "--no-progress", "--no-cache"], cwd=root, env=env, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True),
