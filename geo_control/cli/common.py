@@ -23,7 +23,8 @@ def setup_logging(verbose: int = 0, quiet: bool = False) -> None:
 
 
 def run_cli(group: click.Group) -> None:
-    """Run the click group; a GeoControlError becomes one line and exit status 2."""
+    """Run the click group; a GeoControlError becomes one line and exit status 2, a system
+    error (OSError: disk full, permissions) one line and exit status 1."""
     try:
         group.main(standalone_mode=False)
     except click.exceptions.Abort:
@@ -43,6 +44,12 @@ def run_cli(group: click.Group) -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
+    except OSError as exc:
+        # The machine, not the input (a full disk, a file another program holds, a permission
+        # changed mid-run): one line; -vv shows where.
+        log.debug("system error", exc_info=True)
+        click.echo(f"geo-control: error: {exc}; fix it and run again (-vv shows where it happened)", err=True)
+        sys.exit(1)
 
 
 def parse_date(ctx, param, value: str | None) -> dt.date | None:
