@@ -20,6 +20,7 @@ from test_robustness_support import (
     cli_env,
     command,
     copy_tree,
+    message_lines,
     reference_runs,
     snapshot,
 )
@@ -57,6 +58,9 @@ def test_reference_run_outputs_are_readable(ref):
 
 def test_a_run_failing_mid_render_leaves_previous_outputs_byte_identical(ref):
     assert ref["failed_rc"] != 0, ref["failed_log"]
+    # A system error is one line too, not a traceback.
+    assert "Traceback" not in ref["failed_log"], ref["failed_log"]
+    assert len(message_lines(ref["failed_log"])) == 1, ref["failed_log"]
     assert "No space left on device" in ref["failed_log"]
     assert snapshot(ref["failed"]) == ref["failed_before"]
     assert not [p for p in ref["failed"].iterdir() if p.name.startswith(".geo-control-")]
