@@ -57,9 +57,14 @@ def parse_date(ctx, param, value: str | None) -> dt.date | None:
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        date = dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD, e.g. 2017-11-02") from None
+    # A mistyped year (2071, 1017) would make a series of thousands of weekly maps.
+    if not dt.date(1900, 1, 1) <= date <= dt.date.today() + dt.timedelta(days=1):
+        raise click.BadParameter(f"{value} is {'in the future' if date.year >= 1900 else 'before 1900'}; "
+                                 "fix the year")
+    return date
 
 
 class Progress:

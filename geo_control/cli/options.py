@@ -26,9 +26,12 @@ def check_date(value: str | None, hint: str) -> str | None:
     if value is None:
         return None
     try:
-        dt.date.fromisoformat(value)
+        date = dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD", param_hint=hint) from None
+    # A mistyped year would make a series of thousands of weekly maps.
+    if not dt.date(1900, 1, 1) <= date <= dt.date.today() + dt.timedelta(days=366):
+        raise click.BadParameter(f"{value} is out of range (1900 to next year); fix the year", param_hint=hint)
     return value
 
 

@@ -9,6 +9,9 @@ from pathlib import Path
 
 from geo_control.errors import ManifestError
 
+#: Report dates before this are typos, not reports.
+EARLIEST = dt.date(1900, 1, 1)
+
 
 @dataclass(frozen=True)
 class ManifestRow:
@@ -47,5 +50,9 @@ def read_manifest(path: Path) -> dict[str, ManifestRow]:
                 date = dt.date.fromisoformat(value)
             except ValueError:
                 raise ManifestError(f"{path}: line {n}: date '{value}' of {name} is not YYYY-MM-DD; fix it") from None
+            # A mistyped year (2071, 1017) would make a series of thousands of weekly maps.
+            if not EARLIEST <= date <= dt.date.today() + dt.timedelta(days=1):
+                raise ManifestError(f"{path}: line {n}: date {value} of {name} is "
+                                    f"{'in the future' if date > EARLIEST else 'before 1900'}; fix the year")
         rows[name] = ManifestRow(name, date, row.get("source", ""), row.get("title", ""), row.get("notes", ""))
     return rows
