@@ -69,6 +69,7 @@ def ws(tmp_path_factory) -> Path:
     (nodate / "undated.txt").write_text("The Syrian Arab Army captured Mayadin from ISIS.\n", encoding="utf-8")
     for name, manifest in {
         "m_baddate": "file,date\na.txt,2017-13-45\n",
+        "m_future": "file,date\na.txt,2071-11-02\n",
         "m_unknown": "file,date\na.txt,2017-11-02\nrepport.txt,2017-11-03\n",
         "m_column": "file,when\na.txt,2017-11-02\n",
         "m_nofile": "file,date\n,2017-11-02\n",
@@ -112,6 +113,9 @@ MISTAKES: dict[str, tuple[list[str], str, bool]] = {
     "no date and no --date": (["run", "nodate", "--out", OUT], "undated.txt", False),
     "bad --date": (["run", "nodate", "--out", OUT, "--date", "2017-11-31"], "2017-11-31", False),
     "manifest bad date": (["run", "m_baddate", "--out", OUT], "2017-13-45", False),
+    "manifest date in the future": (["run", "m_future", "--out", OUT], "2071-11-02", False),
+    "--date before 1900": (["run", "nodate", "--out", OUT, "--date", "1017-11-02"], "1017-11-02", False),
+    "--from year typo": (["run", "good", "--out", OUT, "--from", "1017-11-01"], "--from", False),
     "manifest unknown file": (["run", "m_unknown", "--out", OUT], "repport.txt", False),
     "manifest missing column": (["run", "m_column", "--out", OUT], "manifest.csv", False),
     "manifest row without file": (["run", "m_nofile", "--out", OUT], "manifest.csv", False),
