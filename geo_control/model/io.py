@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 FACTION_COLUMNS = ("faction", "Faction", "FACTION", "controller", "control", "holder", "side")
 _STATUSES = ("held", "contested", "besieged")
 _REQUIRED = ("id", "date", "faction", "action", "lat", "lon", "modality")
+_TEXT = ("id", "doc", "doc_date", "date", "date_precision", "actor", "faction", "action", "place", "place_id",
+         "place_name", "from_place", "target", "modality", "sentence")
 
 
 def read_events(path: str | Path) -> pd.DataFrame:
@@ -32,7 +34,8 @@ def read_events(path: str | Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            df = pd.read_csv(path, dtype={"id": str, "place_id": str, "doc": str}, keep_default_na=False,
+            # Every text column as text: a sentence or place written "00" or "1e5" is not a number.
+            df = pd.read_csv(path, dtype={c: str for c in _TEXT}, keep_default_na=False,
                              na_values={c: [""] for c in ("lat", "lon", "precision", "uncertainty_km", "distance_km",
                                                           "bearing_deg", "confidence", "start", "end")})
         elif suffix in (".geojson", ".json", ".gpkg", ".fgb"):
@@ -63,8 +66,7 @@ def read_events(path: str | Path) -> pd.DataFrame:
     df = df[list(EVENT_COLUMNS)].copy()
     for c in ("lat", "lon", "precision", "uncertainty_km", "distance_km", "bearing_deg", "confidence"):
         df[c] = pd.to_numeric(df[c], errors="coerce")
-    for c in ("id", "doc", "doc_date", "date", "date_precision", "actor", "faction", "action", "place", "place_id",
-              "place_name", "from_place", "target", "modality", "sentence"):
+    for c in _TEXT:
         df[c] = df[c].astype("string").fillna("").astype(str)
     bad = pd.to_datetime(df["date"].where(df["date"] != "", df["doc_date"]), errors="coerce", format="mixed").isna()
     if bad.any():
