@@ -157,3 +157,21 @@ def test_events_round_trip_through_csv_and_geojson(tmp_path, events):
     write_tables(read_events(out / "events.csv"), None, None, again)
     assert (again / "events.csv").read_bytes() == (out / "events.csv").read_bytes()
     assert (again / "events.geojson").read_bytes() == (out / "events.geojson").read_bytes()
+
+
+def test_text_that_looks_like_numbers_or_missing_stays_text(tmp_path):
+    """The cases the round-trip property found or may miss: every text column reads back as
+    written, whatever pandas would guess from it."""
+    from geo_control.export import write_tables
+    from geo_control.model import read_events
+
+    row = {c: "" for c in EVENT_COLUMNS}
+    row.update(id="ev-1", doc="0", doc_date="2017-11-02", date="2017-11-01", date_precision="day", actor="1e5",
+               faction="government", action="capture", place="00", place_id="0012", place_name="NaN",
+               lat=35.0, lon=40.45, precision=1, uncertainty_km=1.0, distance_km=math.nan, bearing_deg=math.nan,
+               target="null", modality="asserted", confidence=0.9, sentence="a\rb,\"c\"\n-1", start=0, end=1,
+               from_place="NA")
+    events = pd.DataFrame([row], columns=list(EVENT_COLUMNS))
+    write_tables(events, None, None, tmp_path)
+    for name in ("events.csv", "events.geojson"):
+        _assert_same_events(read_events(tmp_path / name), events, name)
