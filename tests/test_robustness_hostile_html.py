@@ -151,3 +151,19 @@ def test_qgis_project_and_styles_stay_well_formed_xml(ref):
             pytest.skip("control.gpkg carries no layer_styles")
         for (qml,) in db.execute("SELECT styleQML FROM layer_styles"):
             ET.fromstring(qml)
+
+
+def test_hostile_text_is_kept_verbatim_in_the_data_outputs(ref):
+    """Escaping is the page's job: run.json, events.geojson and the GeoPackage keep the text as written."""
+    import json
+
+    import pyogrio
+
+    run = json.loads((ref["first"] / "run.json").read_text(encoding="utf-8"))
+    assert HOSTILE_NAME in json.dumps(run, ensure_ascii=False)
+    features = json.loads((ref["first"] / "events.geojson").read_text(encoding="utf-8"))["features"]
+    sentences = {f["properties"]["sentence"] for f in features}
+    assert any("<script>window.__pwned=1;document.title='PWNED'</script>" in s for s in sentences)
+    events = pyogrio.read_dataframe(ref["first"] / "control.gpkg", layer="events")
+    assert set(events["sentence"]) == sentences
+    assert HOSTILE_NAME in set(events["doc"])
