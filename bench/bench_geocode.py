@@ -1,9 +1,13 @@
-"""Benchmark of the geocoder: gazetteer cold build, warm load, and 100,000 lookups.
+"""Benchmark of the geocoder: gazetteer cold build, warm load, 100,000 lookups, and locate.
 
-Run: .venv/bin/python bench/bench_geocode.py [--lookups 100000]
+Run: .venv/bin/python bench/bench_geocode.py [--lookups 100000] [--corpus DIR] [--words 150000]
 The cold build uses a fresh temporary cache; the warm load reads the index that build wrote.
 Lookups cycle through the gold spellings (tests/gold/geocode.csv) with their contexts, plus
 misspellings made by dropping or doubling a letter, so they exercise the near-miss path too.
+``locate`` runs on the statements extracted from a report corpus (bench/corpus.py makes one of
+``--words`` words unless ``--corpus`` names a folder): once on a freshly loaded gazetteer (every
+phrase and name new, as in a fresh process) and once more with its per-name memos warm; CPU
+seconds (the machine is shared: wall seconds stretch with the load, CPU seconds much less).
 """
 
 from __future__ import annotations
@@ -41,9 +45,47 @@ def queries(n: int, seed: int = 3) -> list[tuple[str, tuple[str, ...]]]:
     return out
 
 
+def bench_locate(gaz, corpus: Path | None, words: int) -> None:
+    """locate over a corpus's statements: CPU seconds and words per CPU-second, cold and warm."""
+    import sys
+
+    from geo_control.extract import extract
+    from geo_control.factions import FactionRegistry
+    from geo_control.geocode import Gazetteer, locate
+    from geo_control.ingest import read_reports
+
+    tmp = None
+    if corpus is None or not any(corpus.glob("*.txt")):
+        if corpus is None:
+            tmp = tempfile.TemporaryDirectory(prefix="geo-control-bench-")
+            corpus = Path(tmp.name) / "corpus"
+        corpus.mkdir(parents=True, exist_ok=True)
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from bench_extract import make_corpus
+
+        make_corpus(words, corpus)
+    docs = read_reports([corpus])
+    factions = FactionRegistry.default()
+    statements = [extract(d, factions) for d in docs]
+    n_words = sum(len(d.text.split()) for d in docs)
+    n_statements = sum(map(len, statements))
+    gaz = Gazetteer.load(data_dir())  # fresh object: no memos from the lookups above
+    for label in ("first pass, every name new", "second pass, memos warm"):
+        c0, t0 = time.process_time(), time.perf_counter()
+        events = sum(len(locate(sts, gaz, doc_text=d.text)[0]) for d, sts in zip(docs, statements, strict=True))
+        cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+        print(f"locate, {label}: {len(docs)} reports, {n_words:,} words, {n_statements:,} statements -> "
+              f"{events:,} events: {cpu:.2f} s CPU ({n_words / cpu:,.0f} words per CPU-second), {wall:.2f} s wall")
+    if tmp is not None:
+        tmp.cleanup()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lookups", type=int, default=100_000)
+    ap.add_argument("--corpus", type=Path, help="report folder for the locate figures (made if missing)")
+    ap.add_argument("--words", type=int, default=150_000, help="size of the generated corpus")
+    ap.add_argument("--no-locate", action="store_true", help="skip the locate figures")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as cache:
@@ -67,30 +109,35 @@ def main() -> None:
         print(f"warm load (cached index): {warm:.3f} s (best of 3)")
 
         qs = queries(args.lookups)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         found = 0
         for name, ctx in qs:
             if gaz.lookup(name, context=ctx):
                 found += 1
-        dt_ = time.perf_counter() - t0
-        print(f"{len(qs):,} lookups (1/3 misspelt, contexts as in the gold): {dt_:.1f} s, "
-              f"{len(qs) / dt_:,.0f} lookups/s, {found / len(qs):.1%} found something")
+        dt_, cpu = time.perf_counter() - t0, time.process_time() - c0
+        print(f"{len(qs):,} lookups (1/3 misspelt, contexts as in the gold): {dt_:.1f} s wall, {cpu:.1f} s CPU, "
+              f"{len(qs) / cpu:,.0f} lookups per CPU-second, {found / len(qs):.1%} found something")
 
         plain = [(n, ()) for n, _ in qs]
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for name, _ in plain:
             gaz.lookup(name)
-        dt_ = time.perf_counter() - t0
-        print(f"{len(plain):,} lookups without context: {dt_:.1f} s, {len(plain) / dt_:,.0f} lookups/s")
+        dt_, cpu = time.perf_counter() - t0, time.process_time() - c0
+        print(f"{len(plain):,} lookups without context: {dt_:.1f} s wall, {cpu:.1f} s CPU, "
+              f"{len(plain) / cpu:,.0f} lookups per CPU-second")
 
-        # every name new to the gazetteer object: the name-matching memo cleared each time
+        # every name new to the gazetteer object: the per-name memos cleared each time
         n_cold = min(len(qs), 20_000)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for name, ctx in qs[:n_cold]:
-            gaz.__dict__.pop("_raw_memo", None)
+            for memo in ("_raw_memo", "_prep_memo"):
+                gaz.__dict__.pop(memo, None)
             gaz.lookup(name, context=ctx)
-        dt_ = time.perf_counter() - t0
-        print(f"{n_cold:,} lookups of names never seen before: {dt_:.1f} s, {n_cold / dt_:,.0f} lookups/s")
+        dt_, cpu = time.perf_counter() - t0, time.process_time() - c0
+        print(f"{n_cold:,} lookups of names never seen before: {dt_:.1f} s wall, {cpu:.1f} s CPU, "
+              f"{n_cold / cpu:,.0f} lookups per CPU-second")
+        if not args.no_locate:
+            bench_locate(gaz, args.corpus, args.words)
 
 
 if __name__ == "__main__":
