@@ -247,8 +247,8 @@ class Anchors(list):
         out._own = len(items)
         return out
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(lat, lon in radians, weight, place_id, name key) as arrays; ids "" where absent."""
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """See ``_anchor_arrays``."""
         if self._arrays is None:
             if self._base is None:
                 self._arrays = _anchor_arrays(self)
@@ -258,12 +258,18 @@ class Anchors(list):
         return self._arrays
 
 
-def _anchor_arrays(anchors: Sequence[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(lat, lon in radians; weight; place_id; name key) of anchors, for ``Gazetteer._support``."""
+def _pid_code(place_id: str) -> int:
+    """An integer for a place id, compared in arrays (str hashes are never -1: -1 means none)."""
+    return hash(place_id) if place_id else -1
+
+
+def _anchor_arrays(anchors: Sequence[tuple]) -> tuple[np.ndarray, ...]:
+    """(lat, lon in radians; cos lat; weight; place id code; name key) of anchors, for ``_support``."""
     a = np.array([(x[0], x[1], x[2]) for x in anchors], dtype=float).reshape(-1, 3)
-    pid = np.array([x[3] if len(x) > 3 and x[3] else "" for x in anchors], dtype=object)
+    pid = np.array([_pid_code(x[3]) if len(x) > 3 else -1 for x in anchors], dtype=np.int64)
     key = np.array([x[4] if len(x) > 4 else None for x in anchors], dtype=object)
-    return np.radians(a[:, 0]), np.radians(a[:, 1]), a[:, 2], pid, key
+    lat = np.radians(a[:, 0])
+    return lat, np.radians(a[:, 1]), np.cos(lat), a[:, 2], pid, key
 
 
 class Gazetteer:
@@ -331,17 +337,24 @@ class Gazetteer:
         self._prior = np.array([p.prior for p in ps], dtype=float)
         self._feature = [p.feature for p in ps]
         self._gov = [p.governorate for p in ps]
-        self._pid = np.array([p.place_id for p in ps], dtype=object)
+        self._set_pid_codes()
         # an area's label point lies wherever: context near it says little
         self._ctx_scale = np.array([0.3 if p.feature in AREA_FEATURES else 1.0 for p in ps])
         for name in self._TRANSIENT:
             self.__dict__.pop(name, None)
+
+    def _set_pid_codes(self) -> None:
+        self._pid_codes = np.array([_pid_code(p.place_id) for p in self.places], dtype=np.int64)
 
     def __getstate__(self) -> dict:
         # worker processes get the index, not the memos of the parent's documents
         state = {k: v for k, v in self.__dict__.items() if k not in self._TRANSIENT}
         state["_deletes"] = None
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._set_pid_codes()  # str hashes differ from process to process
 
     # ----------------------------------------------------------------------------------------
     @classmethod
@@ -696,13 +709,14 @@ class Gazetteer:
         parts = [q for q in parts if q is not None and len(q[0])]
         ctx = gov_ctx
         if parts:
-            alat, alon, aw, apid, akey = (np.concatenate(cols) for cols in zip(*parts, strict=True))
+            alat, alon, acos, aw, apid, akey = (np.concatenate(cols) if len(parts) > 1 else cols[0]
+                                                for cols in zip(*parts, strict=True))
             # a mention of this very name says nothing about which place it is
             keep = akey != qkey
             if not keep.all():
-                alat, alon, aw, apid = alat[keep], alon[keep], aw[keep], apid[keep]
+                alat, alon, acos, aw, apid = alat[keep], alon[keep], acos[keep], aw[keep], apid[keep]
             if len(aw):
-                ctx = ctx + 0.3 * (1 - np.exp(-self._support(alat, alon, aw, apid, idx)))
+                ctx = ctx + 0.3 * (1 - np.exp(-self._support(alat, alon, acos, aw, apid, idx)))
         if nears:
             d = np.min([_haversine_km(la, lo, self.lat[idx], self.lon[idx]) for la, lo in nears], axis=0)
             ctx = ctx + NEAR_PULL * np.exp(-d / NEAR_SCALE_KM)
@@ -816,18 +830,18 @@ class Gazetteer:
         base = 0.7 * sims + PRIOR_WEIGHT * priors * sims**4 + feat_adj
         return idx, sims, base, gov_ctx, ctx_places, nears, _query_key(name)
 
-    def _support(self, alat: np.ndarray, alon: np.ndarray, aw: np.ndarray, apid: np.ndarray,
+    def _support(self, alat: np.ndarray, alon: np.ndarray, acos: np.ndarray, aw: np.ndarray, apid: np.ndarray,
                  idx: np.ndarray) -> np.ndarray:
         """How much the anchors (radians) back each candidate: one array operation for all pairs."""
         lat, lon = self._lat_r[idx], self._lon_r[idx]
         # haversine (km), as _haversine_km, with the places' radians and cosines precomputed
         h = np.sin((lat[None, :] - alat[:, None]) / 2) ** 2 + \
-            np.cos(alat)[:, None] * self._cos_lat[idx][None, :] * np.sin((lon[None, :] - alon[:, None]) / 2) ** 2
+            acos[:, None] * self._cos_lat[idx][None, :] * np.sin((lon[None, :] - alon[:, None]) / 2) ** 2
         d = 6371.0 * 2 * np.arcsin(np.sqrt(np.minimum(1.0, h)))
         # two scales: the region (50 km) and the neighbourhood (6 km)
         contrib = aw[:, None] * (0.7 * np.exp(-d / 50.0) + 0.3 * np.exp(-d / 6.0))
         # a place never supports itself
-        contrib[apid[:, None] == self._pid[idx][None, :]] = 0.0
+        contrib[apid[:, None] == self._pid_codes[idx][None, :]] = 0.0
         return contrib.sum(axis=0)
 
     def suggest(self, name: str, limit: int = 5) -> list[Candidate]:
