@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 
 import pytest
 
@@ -140,6 +141,7 @@ def test_encodings(tmp_path, raw):
 
 
 def test_empty_and_binary_files_are_skipped(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="geo_control")  # a CLI test run earlier may have set -q
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "bin.txt").write_bytes(b"\x00\x01\x02binary\x00" * 50)
     (tmp_path / "ok.txt").write_text("The army took Sukhnah.", encoding="utf-8")
