@@ -325,7 +325,8 @@ class Gazetteer:
         self._refresh_arrays()
 
     #: Per-name memos and lazily built structures: rebuilt on demand, never pickled.
-    _TRANSIENT = ("_raw_memo", "_ctx_cache", "_mention_memo", "_suggest_memo", "_arabic_keys", "_prep_memo")
+    _TRANSIENT = ("_raw_memo", "_ctx_cache", "_mention_memo", "_suggest_memo", "_arabic_keys", "_prep_memo",
+                  "_keys_by_len")
 
     def _refresh_arrays(self) -> None:
         """Per-place columns as arrays: a lookup scores its candidates without touching Place objects."""
@@ -864,7 +865,7 @@ class Gazetteer:
         if not key:
             return out
         seen: set[int] = set()
-        for other, kscore, _ in process.extract(key, self.keys, scorer=fuzz.ratio, limit=limit * 3):
+        for other, kscore in self._nearest_keys(key, limit * 3):
             for i, alias_form, _h, _p in self.index[other]:
                 if i in seen:
                     continue
@@ -875,6 +876,33 @@ class Gazetteer:
                                      p.district, p.country, p.population, p.uncertainty_km, p.source, s, i))
         out.sort(key=lambda c: (-c.score, c.place_id))
         return out[:limit]
+
+    def _nearest_keys(self, key: str, k: int) -> list[tuple[str, float]]:
+        """The ``k`` index keys most like ``key`` (fuzz.ratio), best first, ties in index order.
+
+        The same answer as ``process.extract`` over every key, but keys of a length whose best
+        possible ratio (2 min(a, b) / (a + b)) cannot reach the k-th score found are skipped.
+        """
+        by_len = self.__dict__.get("_keys_by_len")
+        if by_len is None:
+            groups: dict[int, tuple[list[int], list[str]]] = {}
+            for j, other in enumerate(self.keys):
+                g = groups.setdefault(len(other), ([], []))
+                g[0].append(j)
+                g[1].append(other)
+            by_len = self.__dict__["_keys_by_len"] = groups
+        n = len(key)
+        bound = {m: 200.0 * min(n, m) / (n + m) for m in by_len}
+        found: list[tuple[float, int, str]] = []
+        for m in sorted(by_len, key=lambda m: (-bound[m], m)):
+            if len(found) >= k and found[k - 1][0] > bound[m]:
+                break
+            positions, keys = by_len[m]
+            for other, score, j in process.extract(key, keys, scorer=fuzz.ratio, limit=k):
+                found.append((score, positions[j], other))
+            found.sort(key=lambda t: (-t[0], t[1]))
+            del found[k:]
+        return [(other, score) for score, _j, other in found]
 
     def __len__(self) -> int:
         return len(self.places)
