@@ -898,7 +898,9 @@ class Gazetteer:
             if len(found) >= k and found[k - 1][0] > bound[m]:
                 break
             positions, keys = by_len[m]
-            for other, score, j in process.extract(key, keys, scorer=fuzz.ratio, limit=k):
+            # a key below the k-th score found cannot enter (one equal to it may, by index)
+            cutoff = found[k - 1][0] if len(found) >= k else 0
+            for other, score, j in process.extract(key, keys, scorer=fuzz.ratio, limit=k, score_cutoff=cutoff):
                 found.append((score, positions[j], other))
             found.sort(key=lambda t: (-t[0], t[1]))
             del found[k:]
