@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -41,8 +42,11 @@ def _baselines(ws: Path) -> dict[str, Path]:
     out = ws / "baselines"
     out.mkdir()
     square = box(40.0, 34.5, 40.5, 35.0)
-    gpd.GeoDataFrame({"faction": ["isis"]}, geometry=[square], crs=None).to_file(out / "nocrs.shp")
-    gpd.GeoDataFrame({"faction": ["isis"]}, geometry=[square], crs=None).to_file(out / "nocrs.gpkg", driver="GPKG")
+    with warnings.catch_warnings():  # "'crs' was not provided": that is the point
+        warnings.simplefilter("ignore", UserWarning)
+        gpd.GeoDataFrame({"faction": ["isis"]}, geometry=[square], crs=None).to_file(out / "nocrs.shp")
+        gpd.GeoDataFrame({"faction": ["isis"]}, geometry=[square], crs=None).to_file(out / "nocrs.gpkg",
+                                                                                     driver="GPKG")
     gpd.GeoDataFrame({"name": ["x"]}, geometry=[square], crs="EPSG:4326").to_file(out / "nocol.geojson")
     gpd.GeoDataFrame({"faction": ["isis", "government"]}, geometry=[Point(40.1, 34.7), Point(40.3, 34.9)],
                      crs="EPSG:4326").to_file(out / "points.geojson")
