@@ -29,6 +29,9 @@ class Settings:
     freq: str = _help("Model time step: day, week or month.", "week")
     date_from: str | None = _help("First date of the series (YYYY-MM-DD); default first event.", None)
     date_to: str | None = _help("Last date of the series (YYYY-MM-DD); default last event.", None)
+    lookback_days: float = _help(
+        "Events dated more than this many days before the earliest report are background "
+        "('in 2012 the FSA took X'): they set the first step's state instead of adding steps.", 56.0)
     half_life_days: float = _help("Confidence of a place's state halves after this many days without evidence.", 28.0)
     claim_weight: float = _help("Weight of a claimed statement relative to an asserted one.", 0.6)
     settlement_reach_km: float = _help("How far a place's control reaches around it.", 6.0)

@@ -322,3 +322,20 @@ def test_the_euphrates_is_the_line_between_banks(basemap, factions):
     coords = shapely.get_coordinates(fl.geometry.iloc[0])
     on_river = [river.distance(shapely.Point(c)) < 0.002 for c in coords]   # ~200 m
     assert sum(on_river) / len(on_river) > 0.6
+
+
+def test_background_years_before_the_reports_set_the_first_step_without_stretching_the_series(basemap, factions):
+    # A 2017 report recalls "In 2014, ISIS captured Mayadin": background, not 150 empty weeks.
+    layers = run(basemap, factions, [
+        ev(1, "2014-07-03", "isis", "capture", "Mayadin", MAYADIN, doc_date="2017-10-20"),
+        ev(2, "2017-10-18", "government", "capture", "Sukhnah", SUKHNAH, doc_date="2017-10-20"),
+    ])
+    labels = [s.label for s in layers.steps]
+    assert labels[0] == "2017-W34" and labels[-1] == "2017-W42"  # 56 days before the report
+    assert holder(layers, labels[0], MAYADIN) == ("isis", "held")
+    assert holder(layers, "2017-W42", SUKHNAH) == ("government", "held")
+    # --from still wins.
+    explicit = run(basemap, factions, [
+        ev(1, "2014-07-03", "isis", "capture", "Mayadin", MAYADIN, doc_date="2017-10-20"),
+    ], date_from="2014-06-30", date_to="2014-07-13")
+    assert [s.label for s in explicit.steps] == ["2014-W27", "2014-W28"]

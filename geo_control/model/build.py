@@ -189,6 +189,22 @@ class _Dissolver:
         return self._piece_4326[key][1]
 
 
+def _series_start(prepared: pd.DataFrame, settings) -> dt.date | None:
+    """``--from``, else the first event, but no earlier than ``lookback_days`` before the first report.
+
+    A weekly report that recalls "in 2012 the FSA captured Mayadin" must not stretch the
+    series over years of empty weeks; such events still set the state of the first step.
+    """
+    if settings.date_from or prepared.empty:
+        return settings.date_from
+    first_event = min(prepared["day"])
+    doc_days = pd.to_datetime(prepared["doc_date"], errors="coerce").dropna()
+    if doc_days.empty:
+        return first_event
+    floor = doc_days.min().date() - dt.timedelta(days=float(settings.lookback_days))
+    return max(first_event, floor)
+
+
 def build(events_df: pd.DataFrame, basemap, settings, factions, baseline: gpd.GeoDataFrame | None = None) -> Layers:
     """The dated layers (places, events, control, frontlines, advances, changes, stats) from events.
 
@@ -197,7 +213,7 @@ def build(events_df: pd.DataFrame, basemap, settings, factions, baseline: gpd.Ge
     """
     events_df = _with_columns(events_df)
     prepared = prepare_events(events_df)
-    steps = make_steps(prepared["day"].tolist(), settings.freq, settings.date_from, settings.date_to)
+    steps = make_steps(prepared["day"].tolist(), settings.freq, _series_start(prepared, settings), settings.date_to)
     cells = load_cells(basemap, settings.resolved_data_dir(), settings.projected_crs, settings.settlement_reach_km)
     tl = timeline(events_df, steps, settings, cells)
     base = _baseline(baseline, cells, factions) if baseline is not None and len(baseline) else None
