@@ -8,11 +8,8 @@ pickle keyed by the data files' checksums and the build version (``$GEO_CONTROL_
 from __future__ import annotations
 
 import dataclasses
-import gc
 import hashlib
 import logging
-import os
-import pickle
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,6 +20,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from geo_control.crs import GEOD, destination
+from geo_control.diskcache import cache_home, load_pickle, save_pickle
 from geo_control.geocode.build import (
     BUILD_VERSION,
     Place,
@@ -202,11 +200,6 @@ def _query_key(name: str) -> str:
     return skeleton(split_feature(normalise(name))[0])
 
 
-def _cache_dir() -> Path:
-    env = os.environ.get("GEO_CONTROL_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "geo_control"
-
-
 def _checksum(paths: Iterable[Path]) -> str:
     h = hashlib.sha256(BUILD_VERSION.encode())
     # the code that builds the index is part of the key: a changed rule rebuilds the cache
@@ -366,23 +359,8 @@ class Gazetteer:
         """
         data_dir = Path(data_dir)
         files = source_files(data_dir)
-        cache = _cache_dir() / f"gazetteer-{_checksum(files)}.pickle"
-        state = None
-        if cache.exists():
-            try:
-                # the index is ~100k small objects: the cyclic GC would rescan them
-                # many times over while they load (0.8 s -> 0.1 s without it)
-                gc_was_on = gc.isenabled()
-                gc.disable()
-                try:
-                    with open(cache, "rb") as fh:
-                        state = pickle.load(fh)
-                finally:
-                    if gc_was_on:
-                        gc.enable()
-            except Exception as exc:  # a truncated or foreign pickle: rebuild it
-                log.warning("gazetteer cache %s unreadable (%s); rebuilding", cache, exc)
-                state = None
+        cache = cache_home() / f"gazetteer-{_checksum(files)}.pickle"
+        state = load_pickle(cache, "gazetteer")
         if state is None:
             places, euphrates, governorates = build_places(data_dir)
             gaz = cls(places, euphrates, governorates)
@@ -390,17 +368,7 @@ class Gazetteer:
             slim = [dataclasses.replace(p, aliases=[]) for p in gaz.places]
             state = {"places": slim, "euphrates": euphrates, "governorates": governorates,
                      "index": gaz.index}
-            try:
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cache.with_suffix(f".tmp{os.getpid()}")
-                with open(tmp, "wb") as fh:
-                    pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, cache)
-                for old in cache.parent.glob("gazetteer-*.pickle"):
-                    if old != cache:  # an index built from older data or code
-                        old.unlink(missing_ok=True)
-            except OSError as exc:
-                log.warning("cannot write gazetteer cache %s (%s); the next load rebuilds it", cache, exc)
+            save_pickle(cache, state, "gazetteer", stale_glob="gazetteer-*.pickle")
             if not overrides:
                 return gaz
         gaz = cls.__new__(cls)

@@ -19,6 +19,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from geo_control.crs import STORAGE_CRS, transformer
+from geo_control.diskcache import cache_home, load_pickle, save_pickle
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,6 @@ _DATA_FILES = ("gazetteer/wof_places_syria_region.tsv.gz", "boundaries/syria_adm
 
 def _cache_path(data_dir: Path, crs: str, reach_km: float) -> Path | None:
     import hashlib
-    import os
 
     h = hashlib.sha256(f"{CELLS_VERSION}|{crs}|{reach_km!r}".encode())
     h.update(Path(__file__).read_bytes())
@@ -118,45 +118,26 @@ def _cache_path(data_dir: Path, crs: str, reach_km: float) -> Path | None:
             return None
         h.update(name.encode())
         h.update(hashlib.sha256(path.read_bytes()).digest())
-    env = os.environ.get("GEO_CONTROL_CACHE")
-    folder = Path(env) if env else Path.home() / ".cache" / "geo_control"
-    return folder / f"cells-{h.hexdigest()[:20]}.pickle"
+    return cache_home() / f"cells-{h.hexdigest()[:20]}.pickle"
 
 
 def _load_or_build(basemap, data_dir: Path, crs: str, reach_km: float) -> Cells:
-    import os
-    import pickle
-
     path = _cache_path(data_dir, crs, reach_km)
-    if path is not None and path.exists():
-        try:
-            with open(path, "rb") as fh:
-                state = pickle.load(fh)
-            cells = Cells(crs, state["reach_m"], state["xy"], state["names"], state["geoms"],
-                          shapely.STRtree(state["geoms"]), cKDTree(state["xy"]), state["country"],
-                          state["n_settlements"], state["rivers"])
-            cells._g4326, cells._mended = state["g4326"], state["mended"]  # type: ignore[attr-defined]
-            cells._areas, cells._edges = state["areas"], state["edges"]  # type: ignore[attr-defined]
-            return cells
-        except Exception as exc:  # a truncated or foreign pickle: rebuild it
-            log.warning("settlement cells cache %s unreadable (%s); rebuilding", path, exc)
+    state = load_pickle(path, "settlement cells") if path is not None else None
+    if state is not None:
+        cells = Cells(crs, state["reach_m"], state["xy"], state["names"], state["geoms"],
+                      shapely.STRtree(state["geoms"]), cKDTree(state["xy"]), state["country"],
+                      state["n_settlements"], state["rivers"])
+        cells._g4326, cells._mended = state["g4326"], state["mended"]  # type: ignore[attr-defined]
+        cells._areas, cells._edges = state["areas"], state["edges"]  # type: ignore[attr-defined]
+        return cells
     cells = build_cells(basemap, data_dir, crs, reach_km)
     if path is not None:
         state = {"reach_m": cells.reach_m, "xy": cells.xy, "names": cells.names, "geoms": cells.geoms,
                  "country": cells.country, "n_settlements": cells.n_settlements, "rivers": cells.rivers,
                  "g4326": storage_cells(cells), "mended": mended_cells(cells), "areas": cell_areas_km2(cells),
                  "edges": shared_edges_4326(cells)}
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".tmp{os.getpid()}")
-            with open(tmp, "wb") as fh:
-                pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-            for old in path.parent.glob("cells-*.pickle"):
-                if old != path:  # cells of older data, code or settings
-                    old.unlink(missing_ok=True)
-        except OSError as exc:
-            log.warning("cannot write settlement cells cache %s (%s)", path, exc)
+        save_pickle(path, state, "settlement cells", stale_glob="cells-*.pickle")
     return cells
 
 
