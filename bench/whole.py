@@ -87,7 +87,7 @@ def instrument() -> None:
     streaming.iter_reports = _timed("ingest-scan", streaming.iter_reports)
     model.build = _timed("model", _keep_input_on_error(model.build))
     render.render_all = _timed("render", render.render_all)
-    for name in ("write_tables", "write_geopackage", "write_run_json"):
+    for name in ("write_tables", "write_geopackage", "write_qgis_project", "write_run_json"):
         if hasattr(export, name):
             setattr(export, name, _timed("export", getattr(export, name)))
 

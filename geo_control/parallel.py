@@ -55,11 +55,16 @@ def _extract_batch(resources, docs: list[Document]) -> list[Tables]:
     return [extract_document(doc, factions, gazetteer) for doc in docs]
 
 
-def connect(scheduler: str) -> Client:
-    """A dask.distributed client for ``local`` or ``tcp://host:port``."""
+def check_scheduler(scheduler: str) -> None:
+    """Raise SchedulerError unless ``scheduler`` is ``local`` or a scheduler address (no dask import)."""
     if scheduler != "local" and not scheduler.startswith(("tcp://", "tls://")):
         raise SchedulerError(f"--scheduler '{scheduler}': use 'local' or the address of a Dask "
                              "scheduler, e.g. tcp://10.0.0.5:8786")
+
+
+def connect(scheduler: str) -> Client:
+    """A dask.distributed client for ``local`` or ``tcp://host:port``."""
+    check_scheduler(scheduler)
     try:
         from distributed import Client, LocalCluster
     except ImportError:

@@ -126,6 +126,10 @@ def run(
     from geo_control.render import render_all
     from geo_control.streaming import iter_reports
 
+    if scheduler:
+        from geo_control.parallel import check_scheduler
+
+        check_scheduler(scheduler)  # a bad value fails before any work
     settings = settings or Settings()
     data = settings.resolved_data_dir()
     factions = FactionRegistry.load(data, settings.factions_file)

@@ -88,3 +88,14 @@ def test_local_cluster_gives_the_single_process_tables(corpus, resources, monkey
     assert len(single[0]) > 0
     for a, b in zip(single, spread, strict=True):
         pd.testing.assert_frame_equal(a, b)
+
+
+def test_cli_bad_scheduler_is_one_line(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "geo_control", "-q", "run", str(SEEDS), "--out",
+                          str(tmp_path / "o"), "--scheduler", "remote", "--no-progress"],
+                         capture_output=True, text=True,
+                         env={**__import__("os").environ, "GEO_CONTROL_CACHE": str(tmp_path / "cache")})
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+    assert "--scheduler 'remote'" in out.stderr and "tcp://" in out.stderr
+    assert not (tmp_path / "o").exists(), "a bad --scheduler must fail before any output"
