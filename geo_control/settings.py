@@ -33,6 +33,9 @@ class Settings:
         "Events dated more than this many days before the earliest report are background "
         "('in 2012 the FSA took X'): they set the first step's state instead of adding steps.", 56.0)
     half_life_days: float = _help("Confidence of a place's state halves after this many days without evidence.", 28.0)
+    min_confidence: float = _help(
+        "A place's state whose confidence has decayed below this is stale and no longer drawn "
+        "(0 keeps every state until contradicted).", 0.05)
     claim_weight: float = _help("Weight of a claimed statement relative to an asserted one.", 0.6)
     settlement_reach_km: float = _help("How far a place's control reaches around it.", 6.0)
     advance_corridor_km: float = _help("Half-width of the corridor an advance claims.", 2.0)

@@ -329,7 +329,7 @@ def test_background_years_before_the_reports_set_the_first_step_without_stretchi
     layers = run(basemap, factions, [
         ev(1, "2014-07-03", "isis", "capture", "Mayadin", MAYADIN, doc_date="2017-10-20"),
         ev(2, "2017-10-18", "government", "capture", "Sukhnah", SUKHNAH, doc_date="2017-10-20"),
-    ])
+    ], min_confidence=0)  # keep the three-year-old state from going stale: this test is about steps
     labels = [s.label for s in layers.steps]
     assert labels[0] == "2017-W34" and labels[-1] == "2017-W42"  # 56 days before the report
     assert holder(layers, labels[0], MAYADIN) == ("isis", "held")
@@ -339,3 +339,18 @@ def test_background_years_before_the_reports_set_the_first_step_without_stretchi
         ev(1, "2014-07-03", "isis", "capture", "Mayadin", MAYADIN, doc_date="2017-10-20"),
     ], date_from="2014-06-30", date_to="2014-07-13")
     assert [s.label for s in explicit.steps] == ["2014-W27", "2014-W28"]
+
+
+def test_stale_evidence_is_no_longer_drawn(basemap, factions):
+    # Nothing said about Mayadin for months: its old state fades out instead of being drawn as news.
+    rows = [
+        ev(1, "2017-10-02", "isis", "capture", "Mayadin", MAYADIN),
+        ev(2, "2018-03-05", "government", "capture", "Sukhnah", SUKHNAH),
+    ]
+    layers = run(basemap, factions, rows, half_life_days=28, min_confidence=0.05)
+    assert holder(layers, "2017-W40", MAYADIN) == ("isis", "held")
+    assert holder(layers, "2017-W50", MAYADIN) == ("isis", "held")   # ~10 weeks: still believed
+    assert holder(layers, "2018-W10", MAYADIN) is None                # ~22 weeks: stale
+    assert "Mayadin" not in set(layers.places[layers.places["step"] == "2018-W10"]["place_id"])
+    kept = run(basemap, factions, rows, half_life_days=28, min_confidence=0)
+    assert holder(kept, "2018-W10", MAYADIN) == ("isis", "held")

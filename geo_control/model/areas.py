@@ -21,7 +21,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from geo_control.model.cells import GRID, Cells, project
-from geo_control.model.state import Evidence, Timeline
+from geo_control.model.state import Evidence, Timeline, live_states
 
 #: Sources of a step: index -> Source. Cell arrays hold these indices; -1 is no source.
 NONE = -1
@@ -131,6 +131,7 @@ class Painter:
         self.tl = timeline
         self.settings = settings
         self.half_life = float(settings.half_life_days)
+        self.min_confidence = float(settings.min_confidence)
         self.baseline = baseline
         keys = sorted(timeline.sites)
         lon = np.array([timeline.sites[k].lon for k in keys], float)
@@ -145,7 +146,7 @@ class Painter:
     def paint(self, t: int, day: dt.date) -> Painting:
         """The painting of step ``t``, with confidences evaluated on ``day``."""
         cells = self.cells
-        state = self.tl.states[t]
+        state = live_states(self.tl.states[t], day, self.half_life, self.min_confidence)
         n = len(cells.geoms)
         sources: list[Source] = []
         cell_src = np.full(n, NONE, dtype=np.int64)
@@ -208,6 +209,8 @@ class Painter:
                 special[c] = self._split_sites(c, [keys[i] for i in members], site_src)
         for i in self.tl.active_corridors[t]:
             cor = self.tl.corridors[i]
+            if cor.confidence * 0.5 ** (max(0, (day - cor.date).days) / self.half_life) < self.min_confidence:
+                continue  # a stale advance claims nothing any more
             when = cor.date.toordinal()
             claim = cor.cells[cell_date[cor.cells] < when]
             if not len(claim):

@@ -29,7 +29,7 @@ from geo_control.model.cells import (
     to_projected,
     to_storage,
 )
-from geo_control.model.state import Timeline, prepare_events, timeline
+from geo_control.model.state import Timeline, live_states, prepare_events, timeline
 from geo_control.model.steps import make_steps
 from geo_control.records import EVENT_COLUMNS, Layers, Step
 
@@ -484,7 +484,8 @@ def _changes(prev: Painting, cur: Painting, cells: Cells, dated: dict, rows: lis
         if pieces.get(pair):
             geom = shapely.union_all([geom, *pieces[pair]], grid_size=GRID)
             km2 += sum(area_km2(to_storage(pc, cells.crs)) for pc in pieces[pair])
-        geom = to_storage(_valid(geom, check=bool(pieces.get(pair))), cells.crs)
+        # Mapping to lon/lat can fold a vertex of a coverage union over its neighbour: check again.
+        geom = _valid(to_storage(_valid(geom, check=bool(pieces.get(pair))), cells.crs))
         if geom is None or geom.is_empty:
             continue
         meta_src = cur if g != NO_FACTION else prev
@@ -503,14 +504,15 @@ def _places(tl: Timeline, t: int, painting: Painting, painter: Painter, dated: d
             cells: Cells) -> None:
     """One row per place (and per part of a place) with a known state at this step."""
     day = dated["valid_to"].date() - dt.timedelta(days=1)
+    state = live_states(tl.states[t], day, painter.half_life, painter.min_confidence)
     part_src: dict[tuple[str, str], int] = {}
-    for key, (_whole, parts) in tl.states[t].items():
+    for key, (_whole, parts) in state.items():
         if parts:
             for i, s in enumerate(painting.sources):
                 if s.kind == "place" and s.key == key:
                     part_src[(key, s.date.isoformat() + repr(s.event_ids))] = i
     step, vf, vt = dated["step"], dated["valid_from"], dated["valid_to"]
-    for key, (whole, parts) in tl.states[t].items():
+    for key, (whole, parts) in state.items():
         info = tl.sites[key]
         entries = [("", whole)] + [(_bearing_name(b), ev) for b, ev in parts] if parts else [("", whole)]
         for part, ev in entries:

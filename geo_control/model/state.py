@@ -231,6 +231,24 @@ def _most_common(values) -> str:
     return sorted(Counter(values.tolist()).items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
 
 
+def live_states(state: dict, day: dt.date, half_life: float, min_confidence: float) -> dict:
+    """The states still believed on ``day``: evidence decayed below ``min_confidence`` is stale.
+
+    Control persists until contradicted, but not for ever: a pocket last reported a year ago
+    must not be drawn as if it were this week's news. Stale places show the baseline (or nothing).
+    """
+    if min_confidence <= 0:
+        return state
+    out = {}
+    for key, (whole, parts) in state.items():
+        if whole is not None and whole.at(day, half_life) < min_confidence:
+            whole = None
+        parts = [(b, ev) for b, ev in parts if ev.at(day, half_life) >= min_confidence]
+        if whole is not None or parts:
+            out[key] = (whole, parts)
+    return out
+
+
 def _combine(old: Evidence, new: Evidence, half_life: float) -> Evidence:
     """The same state said again: confidence adds up (noisy-or), sources accumulate."""
     conf = 1.0 - (1.0 - old.at(new.date, half_life)) * (1.0 - new.confidence)
