@@ -43,6 +43,7 @@ def test_help_does_not_import_heavy_libraries():
         (["run", "no/such/folder", "--out", "OUT"], "no/such/folder"),
         (["run", "seeds", "--out", "OUT", "--bbox", "1,2,3"], "--bbox"),
         (["run", "seeds", "--out", "OUT", "--bbox", "40,36,39,35"], "--bbox"),
+        (["run", "seeds", "--out", "OUT", "--bbox", "1,2,3,4"], "outside the region"),
         (["run", "seeds", "--out", "OUT", "--region", "Homs", "--bbox", "36,34,38,35"], "--region"),
         (["run", "seeds", "--out", "OUT", "--from", "2017-13-01"], "--from"),
         (["run", "seeds", "--out", "OUT", "--date", "yesterday"], "YYYY-MM-DD"),

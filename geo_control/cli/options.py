@@ -8,6 +8,9 @@ import click
 
 from geo_control.settings import Settings
 
+#: west, south, east, north of the map-context box the boundaries and gazetteer cover (data/SOURCES.md).
+DATA_REGION = (32.0, 29.0, 46.0, 39.5)
+
 
 def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
     if not value:
@@ -19,6 +22,11 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
                                  param_hint="--bbox") from None
     if not (w < e and s < n and -180 <= w <= 180 and -90 <= s <= 90):
         raise click.BadParameter(f"'{value}': need west<east and south<north in degrees", param_hint="--bbox")
+    rw, rs, re_, rn = DATA_REGION
+    if e <= rw or w >= re_ or n <= rs or s >= rn:
+        raise click.BadParameter(
+            f"'{value}' lies outside the region the shipped data covers ({rw},{rs},{re_},{rn}); "
+            "give west,south,east,north around Syria, e.g. 38,33.5,41.5,36.5", param_hint="--bbox")
     return (w, s, e, n)
 
 

@@ -129,7 +129,7 @@ def read_report(path: Path, default_date: dt.date | None = None,
         else:
             raise ReportDateError(
                 f"{path}: no report date in the text and none given; add a row '{path.name},YYYY-MM-DD' "
-                f"to {path.parent / 'manifest.csv'} or pass --date YYYY-MM-DD"
+                f"to {path.parent / 'manifest.csv'} (header 'file,date') or pass --date YYYY-MM-DD"
             )
     return Document(
         name=path.name,

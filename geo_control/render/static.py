@@ -710,7 +710,7 @@ def week_note(rows) -> str:
     n_fight = int(ev["action"].isin(("attack", "contest")).sum())
     n_docs = ev["doc"].nunique() if "doc" in ev else 0
     return (f"{len(ev)} event{'s' if len(ev) != 1 else ''} in view from {n_docs} report{'s' if n_docs != 1 else ''}, "
-            f"{n_fight} clashes, strikes or contests")
+            f"{n_fight} {'clash, strike or contest' if n_fight == 1 else 'clashes, strikes or contests'}")
 
 
 def figure_size(ctx: RenderContext) -> tuple[float, float, float]:
