@@ -65,10 +65,10 @@ def instrument() -> None:
     """Wrap the stage functions ``pipeline.run`` calls (looked up at call time)."""
     import geo_control.export as export
     import geo_control.geocode as geocode
+    import geo_control.ingest as ingest
     import geo_control.model as model
     import geo_control.pipeline as pipeline
     import geo_control.render as render
-    import geo_control.streaming as streaming
 
     extract_events = _timed("extract+geocode", pipeline.extract_events)
     if os.environ.get("BENCH_STOP_AFTER") == "extract":
@@ -84,7 +84,7 @@ def instrument() -> None:
     pipeline.load_basemap = _timed("basemap", pipeline.load_basemap)
     load = geocode.Gazetteer.load.__func__  # type: ignore[attr-defined]
     geocode.Gazetteer.load = classmethod(_timed("gazetteer", load))  # type: ignore[method-assign,assignment]
-    streaming.iter_reports = _timed("ingest-scan", streaming.iter_reports)
+    ingest.iter_reports = _timed("ingest-scan", ingest.iter_reports)
     model.build = _timed("model", _keep_input_on_error(model.build))
     render.render_all = _timed("render", render.render_all)
     for name in ("write_tables", "write_geopackage", "write_qgis_project", "write_run_json"):

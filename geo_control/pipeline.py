@@ -122,9 +122,9 @@ def run(
         write_tables,
     )
     from geo_control.geocode import Gazetteer
+    from geo_control.ingest import iter_reports
     from geo_control.model import build, read_baseline
     from geo_control.render import render_all
-    from geo_control.streaming import iter_reports
 
     if scheduler:
         from geo_control.parallel import check_scheduler

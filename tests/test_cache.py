@@ -173,7 +173,7 @@ def test_extract_events_reuses_cached_documents(tmp_path, monkeypatch):
 def test_warm_cache_gives_the_cold_tables_with_the_real_stages(tmp_path):
     """Seeds through the real extract and geocode: cold, cached and uncached runs agree."""
     from geo_control.geocode import Gazetteer
-    from geo_control.streaming import iter_reports
+    from geo_control.ingest import iter_reports
 
     data = data_dir()
     factions, gazetteer = FactionRegistry.load(data), Gazetteer.load(data)

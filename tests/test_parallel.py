@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from geo_control.factions import FactionRegistry
+from geo_control.ingest import iter_reports
 from geo_control.parallel import SchedulerError, connect
 from geo_control.pipeline import extract_events
 from geo_control.settings import data_dir
-from geo_control.streaming import iter_reports
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -56,7 +56,7 @@ import geo_control.cli.run, geo_control.parallel, geo_control.pipeline as p
 from geo_control.factions import FactionRegistry
 from geo_control.geocode import Gazetteer
 from geo_control.settings import data_dir
-from geo_control.streaming import iter_reports
+from geo_control.ingest import iter_reports
 _, docs = iter_reports([{str(SEEDS)!r}])
 events, _ = p.extract_events(docs, FactionRegistry.load(data_dir()), Gazetteer.load(data_dir()))
 print(json.dumps([len(events), sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed'))]))

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from geo_control.errors import InputError, ManifestError, MissingInputError, ReportDateError
@@ -151,6 +151,34 @@ def _first_line(text: str) -> str:
     return ""
 
 
+def iter_reports(paths: Sequence[str | Path] | Iterable[str | Path],
+                 default_date: dt.date | None = None) -> tuple[int, Iterator[Document]]:
+    """The number of report files under ``paths`` and an iterator over their Documents.
+
+    For years of reporting the run reads, extracts and geocodes one document after another,
+    so the texts are never all in memory together. Missing paths and empty folders raise at
+    once (before any report is read); a report without a date raises when the iterator
+    reaches it; unreadable files are skipped with a warning.
+    """
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    expanded = _expand(paths)
+
+    def documents() -> Iterator[Document]:
+        n = 0
+        for path, manifest in expanded:
+            doc = read_report(path, default_date, manifest.get(path.name))
+            if doc is not None:
+                n += 1
+                yield doc
+        if not n:
+            raise InputError(
+                f"no readable report in {', '.join(str(p) for p in paths)}: every file was empty or binary; "
+                "give text, Markdown, HTML or PDF reports"
+            )
+
+    return len(expanded), documents()
+
+
 def read_reports(paths: Sequence[str | Path] | Iterable[str | Path],
                  default_date: dt.date | None = None) -> list[Document]:
     """Read report files and folders into Documents, in a stable order.
@@ -165,15 +193,4 @@ def read_reports(paths: Sequence[str | Path] | Iterable[str | Path],
     MissingInputError : a path does not exist, or a folder holds no reports.
     ReportDateError : a report has no date anywhere and no ``default_date``.
     """
-    docs: list[Document] = []
-    expanded = _expand(list(paths))
-    for path, manifest in expanded:
-        doc = read_report(path, default_date, manifest.get(path.name))
-        if doc is not None:
-            docs.append(doc)
-    if not docs:
-        raise InputError(
-            f"no readable report in {', '.join(str(p) for p in paths)}: every file was empty or binary; "
-            "give text, Markdown, HTML or PDF reports"
-        )
-    return docs
+    return list(iter_reports(paths, default_date)[1])
