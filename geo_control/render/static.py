@@ -371,12 +371,10 @@ def _draw_events(ctx: RenderContext, ax, events) -> list:
 
 
 def _label_name(row) -> str:
-    """The gazetteer name, or the name as the report wrote it when the gazetteer's is transliterated
-    with diacritics readers of English reports would not recognise (Ālbū Kamāl -> Abu Kamal)."""
-    name = str(row.get("place_name") or "").strip()
-    written = str(row.get("place") or "").strip()
-    if not name or (written and not name.isascii() and written.isascii()):
-        name = written
+    """The gazetteer name in plain letters (Ālbū Kamāl -> Albu Kamal), or the report's spelling when
+    the gazetteer has none. Always the gazetteer's when it has one: a series of weekly maps must not
+    call a town "al-Bukamal" one week and "Albu Kamal" the next because two reports spelled it so."""
+    name = str(row.get("place_name") or "").strip() or str(row.get("place") or "").strip()
     if not name.isascii() and all(ord(c) < 0x250 for c in name):
         # Latin with transliteration marks (Ālbū Kamāl): plain letters, as reports write them.
         from unidecode import unidecode
