@@ -26,18 +26,25 @@ COMMANDS = {
 
 
 class LazyGroup(click.Group):
-    """Imports a command's module only when it runs, so ``geo-control --help`` stays fast."""
+    """Imports a command's module only when it runs, so ``geo-control --help`` stays fast.
+
+    ``modules`` maps command names to modules under ``geo_control.cli`` that hold a click
+    command called ``command``.
+    """
+
+    modules: dict[str, str] = COMMANDS
 
     def list_commands(self, ctx):
-        return list(COMMANDS)
+        return list(self.modules)
 
     def get_command(self, ctx, name):
-        if name not in COMMANDS:
+        if name not in self.modules:
             return None
+        module_name = f"geo_control.cli.{self.modules[name]}"
         try:
-            module = importlib.import_module(f"geo_control.cli.{COMMANDS[name]}")
+            module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if exc.name == f"geo_control.cli.{COMMANDS[name]}":
+            if exc.name == module_name:
                 return None
             raise
         return module.command

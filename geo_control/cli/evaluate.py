@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
-
 import click
 
-SUBCOMMANDS = {"extract": "eval_extract", "geocode": "eval_geocode"}
+from geo_control.cli import LazyGroup
 
 
-class _LazyEval(click.Group):
-    def list_commands(self, ctx):
-        return list(SUBCOMMANDS)
-
-    def get_command(self, ctx, name):
-        if name not in SUBCOMMANDS:
-            return None
-        return importlib.import_module(f"geo_control.cli.{SUBCOMMANDS[name]}").command
+class _EvalGroup(LazyGroup):
+    modules = {"extract": "eval_extract", "geocode": "eval_geocode"}
 
 
-@click.group("eval", cls=_LazyEval)
+@click.group("eval", cls=_EvalGroup)
 def command():
     """Score a stage against gold files (tests/gold/).
 
