@@ -5,8 +5,15 @@ heatmap as density bands, frontlines, advance arrows and event markers; base lay
 from ``data/`` (no tile server). Leaflet and the plugin scripts ship in ``geo_control/assets``
 and are inlined into the saved page; every other CDN reference folium emits is dropped.
 
+A feature that stays the same from week to week (same rounded geometry, same style and popup) is
+written once with the list of steps it belongs to, and a small patch to Leaflet.TimeDimension
+shows a feature whole at each of its steps: the slider shows what it showed when every feature
+was copied into every week, in a fraction of the bytes. Coordinates are rounded to 5 decimals
+(~1 m) in the page only.
+
 Report text is untrusted: every value shown in a popup or tooltip is HTML-escaped, and the
 embedded JSON has ``<``, ``>`` and ``&`` as unicode escapes so no string can close the script.
+The JSON is spliced into the page after templating (folium/jinja only sees a placeholder).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import html
 import json
 import logging
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +53,35 @@ INLINE_CSS = {
     "leaflet@1.9.3/dist/leaflet.css": "leaflet.css",
     "leaflet.timedimension.control.css": "leaflet.timedimension.control.css",
 }
+
+#: Decimals of lon/lat in map.html: 1e-5 degree is about 1 m.
+DECIMALS = 5
+
+#: Drawing order of the time layer (earlier kinds are drawn below later ones), as it was per week.
+KIND_ORDER = {"frame": 0, "control": 1, "taken": 2, "heat": 3, "frontline": 4, "advance": 5, "event": 6}
+
+#: Appended to the inlined Leaflet.TimeDimension. The stock GeoJSON layer slices a feature's
+#: coordinates by its ``times`` (one time per vertex/ring: a track); ours lists the steps a
+#: feature belongs to, so it is shown whole when any of its times is within the current window
+#: [now - duration, now], which is exactly when a single-time feature was shown before.
+TIMEDIMENSION_PATCH = """
+L.TimeDimension.Layer.GeoJson.prototype._getFeatureBetweenDates = function (feature, minTime, maxTime) {
+  var times = this._getFeatureTimes(feature);
+  if (!times.length) { return feature; }
+  var lo = 0, hi = times.length;
+  while (lo < hi) { var mid = (lo + hi) >> 1; if (times[mid] < minTime) { lo = mid + 1; } else { hi = mid; } }
+  return (lo < times.length && times[lo] <= maxTime) ? feature : null;
+};
+function gcTimeData(data) {
+  var icons = data.gc_icons || [];
+  for (var i = 0; i < data.features.length; i++) {
+    var p = data.features[i].properties;
+    if (p.gc_icon !== undefined) { p.iconstyle = icons[p.gc_icon]; delete p.gc_icon; }
+  }
+  return data;
+}
+"""
+PATCHES = {"leaflet.timedimension.min.js": TIMEDIMENSION_PATCH}
 
 #: Heatmap bands: lower bound as a share of the series' peak density.
 HEAT_BANDS = (0.08, 0.2, 0.35, 0.55, 0.75)
@@ -79,15 +116,34 @@ def _period(ctx: RenderContext) -> str:
     return "P1W"
 
 
-def _feature(geom, t: str, props: dict) -> dict | None:
+def _feature(geom, t: str, props: dict) -> tuple | None:
+    """One (geometry, step time, properties) entry of the time layer; merged later."""
     if geom is None or geom.is_empty:
         return None
-    gj = mapping(geom)
-    coords = gj.get("coordinates", [])
-    # Leaflet.TimeDimension slices coordinates by the times list; one time per coordinate entry
-    # keeps every ring of a polygon and every part of a multi-geometry.
-    n = 1 if gj["type"] == "Point" else max(1, len(coords))
-    return {"type": "Feature", "geometry": gj, "properties": {"times": [t] * n, **props}}
+    return geom, t, props
+
+
+def _merge(entries: list[tuple]) -> list[dict]:
+    """One GeoJSON feature per distinct (geometry, properties), listing every step it is in.
+
+    Ordered by kind, then by first appearance, so each step draws its features in the order
+    it did when they were written per step. Coordinates are rounded first, so the same area
+    reprojected twice is one feature.
+    """
+    import shapely
+
+    groups: dict[tuple[bytes, str], tuple[Any, dict, list[str]]] = {}
+    for geom, t, props in entries:
+        geom = shapely.transform(geom, lambda c: np.round(c, DECIMALS))
+        key = (geom.wkb, json.dumps(props, sort_keys=True, separators=(",", ":")))
+        group = groups.get(key)
+        if group is None:
+            groups[key] = (geom, props, [t])
+        elif group[2][-1] != t:
+            group[2].append(t)
+    ordered = sorted(groups.values(), key=lambda g: KIND_ORDER.get(g[1].get("kind", ""), len(KIND_ORDER)))
+    return [{"type": "Feature", "geometry": mapping(geom), "properties": {"times": times, **props}}
+            for geom, props, times in ordered]
 
 
 def _to_wgs84(gdf: gpd.GeoDataFrame, simplify_m: float = 0.0) -> gpd.GeoDataFrame:
@@ -137,20 +193,34 @@ def _heat_bands(ctx: RenderContext, label: str) -> list[tuple[int, object]]:
     return out
 
 
+def _payload(feats: list[dict]) -> str:
+    """The time layer as a JS expression: marker icons (data URIs) stored once, not per event."""
+    icons: dict[str, int] = {}
+    out = []
+    for f in feats:
+        props = f["properties"]
+        if "iconstyle" in props:
+            props = dict(props)
+            key = json.dumps(props.pop("iconstyle"), sort_keys=True, separators=(",", ":"))
+            props["gc_icon"] = icons.setdefault(key, len(icons))
+            f = {**f, "properties": props}
+        out.append(f)
+    table = [json.loads(k) for k in icons]
+    return f"gcTimeData({_safe_json({'type': 'FeatureCollection', 'features': out, 'gc_icons': table})})"
+
+
 def time_features(ctx: RenderContext) -> list[dict]:
-    """Every dated feature of the time layer, with its style and escaped popup."""
+    """Every feature of the time layer, with its style, escaped popup and the steps it is in."""
     from geo_control.render.static import arrow_polygon
 
-    feats: list[dict] = []
+    feats: list[tuple] = []
     width = ctx.extent[2] - ctx.extent[0]
     centre = gpd.GeoSeries([box(*ctx.extent).centroid], crs=ctx.crs).to_crs(STORAGE_CRS).iloc[0]
     for st in ctx.steps:
         t = _iso(st.start)
         # An invisible point per step, so every step is on the slider even with no features.
-        feats.append({"type": "Feature", "geometry": mapping(centre),
-                      "properties": {"times": [t], "kind": "frame", "icon": "circle",
-                                     "iconstyle": {"radius": 0, "stroke": False, "fill": False,
-                                                   "interactive": False}}})
+        feats.append((centre, t, {"kind": "frame", "icon": "circle",
+                                  "iconstyle": {"radius": 0, "stroke": False, "fill": False, "interactive": False}}))
         control = ctx.control[ctx.control["step"] == st.label] if len(ctx.control) else ctx.control
         for _, r in _to_wgs84(control, 150.0).iterrows():
             status = str(r.get("status", "held"))
@@ -223,7 +293,7 @@ def time_features(ctx: RenderContext) -> list[dict]:
                                          "tooltip": _esc(r.get("place_name") or r.get("place"))})
             if f:
                 feats.append(f)
-    return feats
+    return _merge(feats)
 
 
 def _legend_html(ctx: RenderContext) -> str:
@@ -286,7 +356,8 @@ def _inline_assets(page: str) -> str:
                 if name in done:
                     return ""
                 done.add(name)
-                code = (ASSETS / name).read_text(encoding="utf-8").replace("</script", "<\\/script")
+                code = (ASSETS / name).read_text(encoding="utf-8") + PATCHES.get(name, "")
+                code = code.replace("</script", "<\\/script")
                 return f"<script>/* {name} (inlined) */\n{code}\n</script>"
         return ""
 
@@ -355,7 +426,11 @@ def write_html(ctx: RenderContext, layers, settings, path: Path) -> Path:
     feats = time_features(ctx)
     period = _period(ctx)
     duration = _duration(ctx.steps[0].start, ctx.steps[0].end) if ctx.steps else "P6D"
-    TimestampedGeoJson(_safe_json({"type": "FeatureCollection", "features": feats}), period=period,
+    # folium/jinja gets a placeholder; the (large) JSON goes in after templating, ids and
+    # asset inlining, so none of those passes runs over the data. Random, so no report text
+    # can contain it.
+    token = f"gc_time_data_{secrets.token_hex(8)}"
+    TimestampedGeoJson(token, period=period,
                        duration=duration, add_last_point=False, auto_play=False, loop=False,
                        date_options=("[Week of] D MMM YYYY" if period == "P1W" else "D MMM YYYY"), speed_slider=False,
                        time_slider_drag_update=True, transition_time=300).add_to(m)
@@ -372,8 +447,14 @@ def write_html(ctx: RenderContext, layers, settings, path: Path) -> Path:
         name, last = m.get_name(), json.dumps(_iso(ctx.steps[-1].start))
         page = page.replace("</html>", f"<script>if ({name}.timeDimension) "
                             f"{{ {name}.timeDimension.setCurrentTime(Date.parse({last})); }}</script>\n</html>")
+    head, sep, tail = stable_ids(page).partition(token)
+    if not sep or token in tail:
+        raise RuntimeError("map.html: the time layer's placeholder is not in the page exactly once")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(stable_ids(page), encoding="utf-8")
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(head)
+        fh.write(_payload(feats))
+        fh.write(tail)
     return path
 
 
