@@ -147,12 +147,22 @@ def _merge(entries: list[tuple]) -> list[dict]:
 
 
 def _to_wgs84(gdf: gpd.GeoDataFrame, simplify_m: float = 0.0) -> gpd.GeoDataFrame:
+    """Simplified (in the projected CRS) and in lon/lat; each distinct geometry is done once.
+
+    A series repeats most areas week after week, so this is far cheaper than row by row.
+    """
+    import shapely
+
     if not len(gdf):
         return gdf
     out = gdf.copy()
+    geoms = out.geometry.values
+    uniq, inverse = np.unique(shapely.to_wkb(np.asarray(geoms)), return_inverse=True)
+    done = gpd.GeoSeries(shapely.from_wkb(uniq), crs=gdf.crs)
     if simplify_m:
-        out["geometry"] = out.geometry.simplify(simplify_m, preserve_topology=True)
-    return out.to_crs(STORAGE_CRS)
+        done = done.simplify(simplify_m, preserve_topology=True)
+    done = done.to_crs(STORAGE_CRS)
+    return out.set_geometry(gpd.GeoSeries(done.values[inverse.ravel()], index=out.index, crs=STORAGE_CRS))
 
 
 def _popup_event(row) -> str:
@@ -211,9 +221,14 @@ def _payload(feats: list[dict]) -> str:
 
 def time_features(ctx: RenderContext) -> list[dict]:
     """Every feature of the time layer, with its style, escaped popup and the steps it is in."""
-    from geo_control.render.static import arrow_polygon
+    from geo_control.render.static import arrow_polygon, taken
 
     feats: list[tuple] = []
+    # Projected, simplified and reprojected once for the whole series, then taken step by step.
+    control_all = _to_wgs84(ctx.control, 150.0)
+    taken_all = _to_wgs84(taken(ctx.changes), 150.0)
+    frontlines_all = _to_wgs84(ctx.frontlines, 100.0)
+    events_all = _to_wgs84(ctx.events)
     width = ctx.extent[2] - ctx.extent[0]
     centre = gpd.GeoSeries([box(*ctx.extent).centroid], crs=ctx.crs).to_crs(STORAGE_CRS).iloc[0]
     for st in ctx.steps:
@@ -221,8 +236,8 @@ def time_features(ctx: RenderContext) -> list[dict]:
         # An invisible point per step, so every step is on the slider even with no features.
         feats.append((centre, t, {"kind": "frame", "icon": "circle",
                                   "iconstyle": {"radius": 0, "stroke": False, "fill": False, "interactive": False}}))
-        control = ctx.control[ctx.control["step"] == st.label] if len(ctx.control) else ctx.control
-        for _, r in _to_wgs84(control, 150.0).iterrows():
+        control = control_all[control_all["step"] == st.label] if len(control_all) else control_all
+        for _, r in control.iterrows():
             status = str(r.get("status", "held"))
             fid = str(r.get("faction"))
             if status == "contested":
@@ -243,10 +258,8 @@ def time_features(ctx: RenderContext) -> list[dict]:
             f = _feature(r.geometry, t, {"style": stl, "popup": text, "kind": "control"})
             if f:
                 feats.append(f)
-        from geo_control.render.static import taken
-
-        ch = ctx.changes[ctx.changes["step"] == st.label] if len(ctx.changes) else ctx.changes
-        for _, r in _to_wgs84(taken(ch), 150.0).iterrows():
+        ch = taken_all[taken_all["step"] == st.label] if len(taken_all) else taken_all
+        for _, r in ch.iterrows():
             colour = style.darker(ctx.colours.get(str(r.get("faction")), "#999999"), 0.8)
             text = (f"<b>Taken this week</b> by {_esc(ctx.labels.get(str(r.get('faction')), r.get('faction')))}"
                     f" from {_esc(ctx.labels.get(str(r.get('from_faction')), r.get('from_faction')))}")
@@ -263,8 +276,8 @@ def time_features(ctx: RenderContext) -> list[dict]:
                                              "kind": "heat", "tooltip": "Fighting density"})
                 if f:
                     feats.append(f)
-        fl = ctx.frontlines[ctx.frontlines["step"] == st.label] if len(ctx.frontlines) else ctx.frontlines
-        for _, r in _to_wgs84(fl, 100.0).iterrows():
+        fl = frontlines_all[frontlines_all["step"] == st.label] if len(frontlines_all) else frontlines_all
+        for _, r in fl.iterrows():
             sides = f"{_esc(ctx.labels.get(str(r.get('faction_a')), r.get('faction_a')))} / " \
                     f"{_esc(ctx.labels.get(str(r.get('faction_b')), r.get('faction_b')))}"
             f = _feature(r.geometry, t, {"style": {"color": style.FRONTLINE_COLOUR, "weight": 3},
@@ -285,8 +298,8 @@ def time_features(ctx: RenderContext) -> list[dict]:
                                              "fillOpacity": 0.9}, "popup": text, "kind": "advance"})
             if f:
                 feats.append(f)
-        ev = ctx.events[ctx.events["step"] == st.label] if len(ctx.events) else ctx.events
-        for _, r in _to_wgs84(ev).iterrows():
+        ev = events_all[events_all["step"] == st.label] if len(events_all) else events_all
+        for _, r in ev.iterrows():
             colour = ctx.colours.get(str(r.get("faction")), "#999999")
             f = _feature(r.geometry, t, {"icon": "marker", "iconstyle": _marker_icon(str(r.get("action")), colour),
                                          "popup": _popup_event(r), "kind": "event",
