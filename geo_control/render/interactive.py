@@ -157,6 +157,10 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, simplify_m: float = 0.0) -> gpd.GeoDataFram
         return gdf
     out = gdf.copy()
     geoms = out.geometry.values
+    if geoms.isna().any():  # missing geometries cannot be keyed by WKB: the plain way
+        if simplify_m:
+            out["geometry"] = out.geometry.simplify(simplify_m, preserve_topology=True)
+        return out.to_crs(STORAGE_CRS)
     uniq, inverse = np.unique(shapely.to_wkb(np.asarray(geoms)), return_inverse=True)
     done = gpd.GeoSeries(shapely.from_wkb(uniq), crs=gdf.crs)
     if simplify_m:
