@@ -73,6 +73,19 @@ def _valid(geom, check: bool = True):
     return geom
 
 
+def _overlay_union(parts) -> Any:
+    """A valid union of polygons that do not overlap but are not exactly noded with each other.
+
+    Tiles and split pieces of cells only touch, so the floating-point overlay (several times
+    faster than snap-rounding on a grid) dissolves them; should it fail on a nearly
+    coincident edge, snap-rounding on the lon/lat grid is the robust fallback.
+    """
+    try:
+        return _valid(shapely.union_all(parts))
+    except shapely.errors.GEOSException:
+        return _valid(shapely.union_all(parts, grid_size=GRID_DEG))
+
+
 def _sources_meta(painting: Painting, idxs) -> tuple[float, str, int]:
     """Confidence (mean), event ids (';'-joined, sorted) and sentence count behind some sources."""
     idxs = sorted(set(idxs))
@@ -89,8 +102,11 @@ class _Dissolver:
     """Union in EPSG:4326 (and geodesic km²) of the ground painted by a set of sources.
 
     Cells are grouped in square tiles; each tile's union is cached by its content, so a step
-    only recomputes the tiles where something changed, and the final coverage union of the
-    tiles handles few vertices (the cells' inner edges are already gone).
+    only recomputes the tiles where something changed, and the final union of the tiles
+    handles few vertices (the cells' inner edges are already gone). Tiles of clean cells
+    merge by coverage union; tiles with split or mended cells by a floating-point overlay
+    (see ``_overlay_union``), which at 5,800 extracted events made the build twice as fast
+    as snap-rounding every union to the lon/lat grid.
     """
 
     TILE_M = 50_000.0
@@ -156,7 +172,7 @@ class _Dissolver:
                 geom = shapely.coverage_union_all(np.array(parts, dtype=object))
             else:
                 # Tiles with split or mended cells are not exactly noded with their neighbours.
-                geom = _valid(shapely.union_all(parts, grid_size=GRID_DEG))
+                geom = _overlay_union(parts)
             self.cache[total] = (geom, km2)
         return self.cache[total]
 
@@ -170,9 +186,14 @@ class _Dissolver:
             if not self.mended[cell_idx].any():
                 return shapely.coverage_union_all(g4326[cell_idx])
             # A cell mended after reprojection is not exactly noded: use a full overlay.
-            return _valid(shapely.union_all(g4326[cell_idx], grid_size=GRID_DEG))
-        parts = np.concatenate([g4326[cell_idx], [self.piece_4326(c, g) for c, g in pieces]])
-        return _valid(shapely.union_all(parts, grid_size=GRID_DEG))
+            return _overlay_union(g4326[cell_idx])
+        # Clean cells dissolve by coverage union first, so the overlay with the pieces
+        # (and any mended cells) nodes a few outlines instead of every inner edge.
+        clean = cell_idx[~self.mended[cell_idx]]
+        parts = list(g4326[cell_idx[self.mended[cell_idx]]]) + [self.piece_4326(c, g) for c, g in pieces]
+        if len(clean):
+            parts.append(shapely.coverage_union_all(g4326[clean]))
+        return _overlay_union(parts)
 
     def piece_4326(self, c: int, geom) -> Any:
         """A piece of cell ``c`` in EPSG:4326, clipped to the transformed cell.
