@@ -207,20 +207,22 @@ def _heat_bands(ctx: RenderContext, label: str) -> list[tuple[int, object]]:
     return out
 
 
-def _payload(feats: list[dict]) -> str:
-    """The time layer as a JS expression: marker icons (data URIs) stored once, not per event."""
+def _payload(feats: list[dict]):
+    """The time layer as a JS expression, in pieces (one per feature: no second copy of it all).
+
+    Marker icons (data URIs) are stored once in ``gc_icons``, not per event.
+    """
     icons: dict[str, int] = {}
-    out = []
-    for f in feats:
+    yield 'gcTimeData({"type":"FeatureCollection","features":['
+    for i, f in enumerate(feats):
         props = f["properties"]
         if "iconstyle" in props:
             props = dict(props)
             key = json.dumps(props.pop("iconstyle"), sort_keys=True, separators=(",", ":"))
             props["gc_icon"] = icons.setdefault(key, len(icons))
             f = {**f, "properties": props}
-        out.append(f)
-    table = [json.loads(k) for k in icons]
-    return f"gcTimeData({_safe_json({'type': 'FeatureCollection', 'features': out, 'gc_icons': table})})"
+        yield ("," if i else "") + _safe_json(f)
+    yield f'],"gc_icons":{_safe_json([json.loads(k) for k in icons])}}})'
 
 
 def time_features(ctx: RenderContext) -> list[dict]:
@@ -470,7 +472,7 @@ def write_html(ctx: RenderContext, layers, settings, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as fh:
         fh.write(head)
-        fh.write(_payload(feats))
+        fh.writelines(_payload(feats))
         fh.write(tail)
     return path
 
