@@ -18,7 +18,7 @@ from shapely.geometry import box
 
 from geo_control.crs import STORAGE_CRS
 from geo_control.errors import InputError
-from geo_control.records import Layers, Step
+from geo_control.records import CONTROLLING_MODALITIES, Layers, Step
 
 log = logging.getLogger(__name__)
 
@@ -270,6 +270,10 @@ def build_context(layers: Layers, basemap, settings, factions) -> RenderContext:
         return gdf[present(gdf.geometry)].to_crs(crs)
 
     events = proj(layers.events)
+    if len(events) and "modality" in events:
+        # Plans, conditions and denials did not happen: a faction-coloured marker at "Atareb
+        # remains outside of government control" would say the government holds it.
+        events = events[events["modality"].isin(CONTROLLING_MODALITIES)]
     if len(events):
         events = events.copy()
         events["step"] = _assign_steps(events, layers.steps).values
