@@ -21,15 +21,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 import geo_control
+from geo_control.diskcache import cache_home, save_pickle
 from geo_control.factions import FactionRegistry
 from geo_control.records import EVENT_COLUMNS, UNRESOLVED_COLUMNS, Document
 
@@ -45,8 +44,7 @@ _GAZETTEER_DATA = ("gazetteer", "boundaries", "hydro")
 
 def cache_root() -> Path:
     """``$GEO_CONTROL_CACHE/docs`` or ``~/.cache/geo_control/docs``."""
-    env = os.environ.get("GEO_CONTROL_CACHE")
-    return (Path(env) if env else Path.home() / ".cache" / "geo_control") / "docs"
+    return cache_home() / "docs"
 
 
 def _hash_files(h, root: Path, paths) -> None:
@@ -161,18 +159,7 @@ class DocumentCache:
         key = self.key(doc)
         path = self._path(key)
         entry = {"format": FORMAT, "key": key, "doc": doc.name, "events": events, "unresolved": unresolved}
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{key[:12]}.", suffix=".tmp", dir=path.parent)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    pickle.dump(entry, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError as exc:
-            log.warning("cannot write cache entry %s (%s); continuing without it", path, exc)
+        save_pickle(path, entry, "document")
 
     @staticmethod
     def _discard(path: Path) -> None:

@@ -12,6 +12,7 @@ import gc
 import logging
 import os
 import pickle
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +51,14 @@ def save_pickle(path: Path, state: Any, what: str, stale_glob: str | None = None
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        with open(tmp, "wb") as fh:
-            pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem[:12]}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)  # a failed write leaves no stray temporary file
+            raise
         if stale_glob:
             for old in path.parent.glob(stale_glob):
                 if old != path:  # built from older data, code or settings
