@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
 from geo_control.crs import destination, distance_km
 from geo_control.records import CONTROL_ACTIONS, CONTROLLING_MODALITIES, Step
@@ -201,29 +202,39 @@ class _OtherSide:
         self.day = np.array([d.toordinal() for d in df.loc[ok, "day"]], dtype=np.int64)
         self.fac = df.loc[ok, "faction"].to_numpy(object)
         self.doc = df.loc[ok, "doc"].to_numpy(object)
+        # Every answer lies within NEARBY_KM: a lon/lat tree narrows the candidates first, so a
+        # question costs the events near it, not all of them (quadratic at 200,000 events).
+        self.tree = cKDTree(np.column_stack([self.lon, self.lat])) if len(self.lat) else None
 
     def __call__(self, faction: str, doc: str, lon: float, lat: float, day: dt.date) -> str | None:
-        if len(self.lat) and not math.isnan(lat):
+        located = self.tree is not None and not math.isnan(lat)
+        if located:
+            # A box query (Chebyshev radius in degrees) holds every event within NEARBY_KM by
+            # the equirectangular distance below, which then decides exactly as before.
+            cos_lat = max(math.cos(math.radians(lat)), 1e-6)
+            box = max(NEARBY_KM / (111.32 * cos_lat), NEARBY_KM / 110.57) * 1.000001
+            near_idx = np.array(sorted(self.tree.query_ball_point([lon, lat], box, p=np.inf)), dtype=np.int64)
+            fac, doc_of = self.fac[near_idx], self.doc[near_idx]
             # Equirectangular distance is enough to find neighbours within tens of km.
-            dx = (self.lon - lon) * 111.32 * math.cos(math.radians(lat))
-            dy = (self.lat - lat) * 110.57
+            dx = (self.lon[near_idx] - lon) * 111.32 * cos_lat
+            dy = (self.lat[near_idx] - lat) * 110.57
             km = np.hypot(dx, dy)
-            days = np.abs(self.day - day.toordinal())
-            other = self.fac != faction
+            days = np.abs(self.day[near_idx] - day.toordinal())
+            other = fac != faction
             here = other & (km < 1.0) & (days <= NEARBY_DAYS)
             if here.any():
-                return _most_common(self.fac[here])
-            same_doc = other & (self.doc == doc) & (km <= NEARBY_KM)
+                return _most_common(fac[here])
+            same_doc = other & (doc_of == doc) & (km <= NEARBY_KM)
             if same_doc.any():
                 k = np.flatnonzero(same_doc)
-                return str(self.fac[k[np.lexsort((self.fac[k].astype(str), km[k]))[0]]])
+                return str(fac[k[np.lexsort((fac[k].astype(str), km[k]))[0]]])
         counts = {f: n for f, n in self.by_doc.get(doc, Counter()).items() if f != faction}
         if counts:
             return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-        if len(self.lat) and not math.isnan(lat):
+        if located:
             near = other & (km <= NEARBY_KM) & (days <= NEARBY_DAYS)
             if near.any():
-                return _most_common(self.fac[near])
+                return _most_common(fac[near])
         return None
 
 
@@ -324,6 +335,7 @@ def timeline(events: pd.DataFrame, steps: list[Step], settings, cells) -> Timeli
     # An area centroid (a governorate, "the countryside") says nothing about a settlement's ground.
     ctrl &= df["precision"].fillna(1) < 3
     sites: dict[str, SiteInfo] = {}
+    keys_by_cell: dict[int, list[str]] = {}  # a corridor looks up the places in the cells it claims
     by_position: dict[str, str] = {}
     places_by_name: dict[str, tuple[float, float]] = {}
     for row in df[df["lat"].notna() & df["lon"].notna() & (df["precision"] == 1)].itertuples(index=False):
@@ -350,6 +362,7 @@ def timeline(events: pd.DataFrame, steps: list[Step], settings, cells) -> Timeli
             x, y = project([lon], [lat], cells.crs)
             sites[key] = SiteInfo(key, row.place_id, row.place_name or row.place, float(lon), float(lat),
                                   int(cells.cell_of(x, y)[0]))
+            keys_by_cell.setdefault(sites[key].cell, []).append(key)
         return key, part
 
     whole: dict[str, Evidence | None] = {}
@@ -401,7 +414,7 @@ def timeline(events: pd.DataFrame, steps: list[Step], settings, cells) -> Timeli
                     corridor.geometry, line = corridor_geometry(corridor, settings)
                     corridor.cells = corridor_cells(cells, corridor.geometry, line)
                     corridors.append(corridor)
-                    _claim_corridor(corridor, key, whole, parts, sites)
+                    _claim_corridor(corridor, key, whole, parts, keys_by_cell)
                 advances.append(dict(
                     event_id=row.id, faction=row.faction, from_place=row.from_place, target=row.target,
                     distance_km=row.distance_km, bearing_deg=row.bearing_deg, day=row.day, start=start,
@@ -437,17 +450,17 @@ def _advance_start(row, places_by_name) -> tuple[float, float] | None:
     return None
 
 
-def _claim_corridor(corridor: Corridor, reached: str, whole, parts, sites) -> None:
+def _claim_corridor(corridor: Corridor, reached: str, whole, parts, keys_by_cell: dict[int, list[str]]) -> None:
     """Places on an advance's path with older evidence pass to the advancing faction.
 
     A place is on the path when its own cell is one of the cells the corridor claims; the
     painter uses the same cells, so the place and its ground agree.
     """
-    claimed = set(corridor.cells.tolist())
-    for key, ev in list(whole.items()):
-        if key == reached or ev is None or ev.date >= corridor.date or ev.faction == corridor.faction:
-            continue
-        if sites[key].cell in claimed:
+    for c in corridor.cells.tolist():
+        for key in keys_by_cell.get(c, ()):
+            ev = whole.get(key)
+            if key == reached or ev is None or ev.date >= corridor.date or ev.faction == corridor.faction:
+                continue
             whole[key] = Evidence(corridor.faction, "held", corridor.date, corridor.confidence,
                                   (corridor.event_id,), corridor.sentences)
             parts.pop(key, None)
