@@ -19,6 +19,7 @@ import pandas as pd
 
 from geo_control.basemap import load_basemap
 from geo_control.cache import DocumentCache
+from geo_control.errors import GeoControlError
 from geo_control.factions import FactionRegistry
 from geo_control.records import Document, Layers
 from geo_control.settings import Settings
@@ -55,47 +56,45 @@ def extract_events(
     """Extract and geocode every document: the events table and the unresolved mentions.
 
     Documents are taken one at a time (``documents`` may be a generator). With ``cache``, a
-    document seen before with the same tool, factions and gazetteer reuses its rows; with a
-    dask ``client`` the others are spread over its workers. Rows come out in document order
-    either way, so the tables are the same as a plain single-process run.
+    document seen before with the same tool, factions and gazetteer reuses its rows (a
+    Document that ``ingest`` made from the cache comes without text); with a dask ``client``
+    the others are spread over its workers. Rows come out in document order either way, with
+    the dtypes of one ``pd.concat`` of the per-document tables, so the tables are the same as
+    a plain single-process run.
     """
+    from geo_control.cache import Assembly
     from geo_control.parallel import extract_document
-    from geo_control.records import EVENT_COLUMNS, UNRESOLVED_COLUMNS
 
     if total is None:
         total = len(documents) if isinstance(documents, Sized) else 0
-    results: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
+    rows = Assembly(cache)
 
-    def finish(i: int, doc: Document, tables: tuple[pd.DataFrame, pd.DataFrame], fresh: bool) -> None:
-        results[i] = tables
-        if fresh and cache is not None:
-            cache.put(doc, *tables)
-        progress("extract", len(results), max(total, len(results)))
+    def finish(i: int, doc: Document, tables: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+        rows.add_fresh(i, doc, *tables)
+        progress("extract", len(rows), max(total, len(rows)))
 
     def misses() -> Iterator[tuple[int, Document]]:
         for i, doc in enumerate(documents):
-            hit = cache.get(doc) if cache is not None else None
-            if hit is not None:
-                finish(i, doc, hit, fresh=False)
+            entry = cache.find(doc) if cache is not None else None
+            if entry is not None:
+                rows.add_cached(i, entry)
+                progress("extract", len(rows), max(total, len(rows)))
+            elif cache is not None and not doc.text:
+                raise GeoControlError(f"{doc.name}: read without its text for the cache, but the "
+                                      "cache has no entry for it; re-run with --no-cache")
             else:
                 yield i, doc
 
     if client is None:
         for i, doc in misses():
-            finish(i, doc, extract_document(doc, factions, gazetteer), fresh=True)
+            finish(i, doc, extract_document(doc, factions, gazetteer))
     else:
         from geo_control.parallel import map_documents
 
-        map_documents(client, misses(), factions, gazetteer,
-                      lambda i, doc, tables: finish(i, doc, tables, fresh=True))
+        map_documents(client, misses(), factions, gazetteer, lambda i, doc, tables: finish(i, doc, tables))
     if cache is not None:
         log.info("cache: %d documents reused, %d extracted", cache.hits, cache.misses)
-    ordered = [results[i] for i in sorted(results)]
-    events = (pd.concat([e for e, _ in ordered], ignore_index=True) if ordered
-              else pd.DataFrame(columns=EVENT_COLUMNS))
-    unresolved = (pd.concat([u for _, u in ordered], ignore_index=True) if ordered
-                  else pd.DataFrame(columns=UNRESOLVED_COLUMNS))
-    return events, unresolved
+    return rows.tables()
 
 
 def run(
@@ -134,7 +133,9 @@ def run(
     data = settings.resolved_data_dir()
     factions = FactionRegistry.load(data, settings.factions_file)
     baseline_gdf = read_baseline(baseline, factions) if baseline else None
-    total, stream = iter_reports(inputs, default_date=default_date)
+    doc_cache = DocumentCache.for_run(data, factions, settings.overrides_file) if cache else None
+    total, stream = iter_reports(inputs, default_date=default_date,
+                                 known=doc_cache.known if doc_cache is not None else None)
     # Texts are dropped once extracted: only names, dates and checksums stay for run.json.
     documents: list[Document] = []
 
@@ -148,7 +149,6 @@ def run(
     # an empty staging round trip raises the same OutputError the final write would.
     with staged_output(Path(out)):
         pass
-    doc_cache = DocumentCache.for_run(data, factions, settings.overrides_file) if cache else None
     client = None
     if scheduler:
         from geo_control.parallel import close, connect

@@ -12,8 +12,9 @@ import datetime as dt
 import hashlib
 import logging
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from geo_control.errors import InputError, ManifestError, MissingInputError, ReportDateError
 from geo_control.ingest.clean import clean_text
@@ -25,6 +26,22 @@ from geo_control.records import Document
 __all__ = ["read_reports", "clean_text", "find_report_date", "SUFFIXES"]
 
 log = logging.getLogger(__name__)
+
+
+class KnownReport(Protocol):
+    """What an earlier run learned from a report file's text (``geo_control.cache.Known``)."""
+
+    @property
+    def date(self) -> dt.date: ...
+    @property
+    def date_source(self) -> str: ...
+    @property
+    def title(self) -> str: ...  # the text's first line
+
+
+#: ``known(file name, sha256 of its bytes, manifest date) -> KnownReport | None``: lets a
+#: cache skip decoding and cleaning a report it has seen.
+Known = Callable[[str, str, "dt.date | None"], "KnownReport | None"]
 
 
 def _expand(paths: Sequence[str | Path]) -> list[tuple[Path, dict[str, ManifestRow]]]:
@@ -103,14 +120,22 @@ def _check_format(path: Path) -> None:
 
 
 def read_report(path: Path, default_date: dt.date | None = None,
-                manifest_row: ManifestRow | None = None) -> Document | None:
-    """One report as a Document, or None (with a warning) when it holds no readable text."""
+                manifest_row: ManifestRow | None = None, known: Known | None = None) -> Document | None:
+    """One report as a Document, or None (with a warning) when it holds no readable text.
+
+    With ``known``, a report file seen before (same name, bytes and manifest date) is not
+    decoded: its Document comes without text (``text == ""``), the cache holds its rows.
+    """
     try:
         raw = path.read_bytes()
     except OSError as exc:
         log.warning("%s: cannot read the report (%s); skipped", path, exc.strerror)
         return None
     sha = hashlib.sha256(raw).hexdigest()
+    if known is not None:
+        doc = _known_document(path, sha, default_date, manifest_row, known)
+        if doc is not None:
+            return doc
     text = read_text(path, raw)
     if text is None:
         return None
@@ -138,12 +163,40 @@ def read_report(path: Path, default_date: dt.date | None = None,
         date_source=source,
         sha256=sha,
         source=manifest_row.source if manifest_row else "",
-        title=(manifest_row.title if manifest_row and manifest_row.title else _first_line(text)),
+        title=(manifest_row.title if manifest_row and manifest_row.title else first_line(text)),
         path=str(path),
     )
 
 
-def _first_line(text: str) -> str:
+def _known_document(path: Path, sha: str, default_date: dt.date | None, manifest_row: ManifestRow | None,
+                    known: Known) -> Document | None:
+    """The text-less Document of a report file ``known`` has seen, dated as ``read_report`` would."""
+    row_date = manifest_row.date if manifest_row is not None else None
+    seen = known(path.name, sha, row_date)
+    if seen is None:
+        return None
+    if row_date is not None:
+        if (seen.date, seen.date_source) != (row_date, "manifest"):
+            return None
+    elif seen.date_source == "option":
+        if seen.date != default_date:  # dated by --date, which changed: read it again
+            return None
+    elif seen.date_source != "text":
+        return None
+    return Document(
+        name=path.name,
+        text="",
+        date=seen.date,
+        date_source=seen.date_source,
+        sha256=sha,
+        source=manifest_row.source if manifest_row else "",
+        title=(manifest_row.title if manifest_row and manifest_row.title else seen.title),
+        path=str(path),
+    )
+
+
+def first_line(text: str) -> str:
+    """A report's title when its manifest gives none: its first non-blank line."""
     for line in text.splitlines():
         line = line.strip(" #*\t")
         if line:
@@ -152,13 +205,14 @@ def _first_line(text: str) -> str:
 
 
 def iter_reports(paths: Sequence[str | Path] | Iterable[str | Path],
-                 default_date: dt.date | None = None) -> tuple[int, Iterator[Document]]:
+                 default_date: dt.date | None = None, known: Known | None = None) -> tuple[int, Iterator[Document]]:
     """The number of report files under ``paths`` and an iterator over their Documents.
 
     For years of reporting the run reads, extracts and geocodes one document after another,
     so the texts are never all in memory together. Missing paths and empty folders raise at
     once (before any report is read); a report without a date raises when the iterator
-    reaches it; unreadable files are skipped with a warning.
+    reaches it; unreadable files are skipped with a warning. ``known`` (a cache's lookup)
+    spares decoding and cleaning the reports it has seen (see ``read_report``).
     """
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     expanded = _expand(paths)
@@ -166,7 +220,7 @@ def iter_reports(paths: Sequence[str | Path] | Iterable[str | Path],
     def documents() -> Iterator[Document]:
         n = 0
         for path, manifest in expanded:
-            doc = read_report(path, default_date, manifest.get(path.name))
+            doc = read_report(path, default_date, manifest.get(path.name), known)
             if doc is not None:
                 n += 1
                 yield doc
