@@ -71,6 +71,8 @@ class RenderContext:
     heat: dict[str, np.ndarray] = field(default_factory=dict)  # step label -> density grid
     heat_transform: Any = None  # affine.Affine of the heat grids
     heat_max: float = 0.0
+    #: layer name -> step label -> row positions in view (built once by ``static.step_index``).
+    by_step: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
 def present(geoms) -> np.ndarray:
