@@ -162,7 +162,7 @@ def run(
             close(client)
     log.info("%d reports: %d events, %d unresolved mentions", len(documents), len(events), len(unresolved))
     basemap = load_basemap(data)
-    layers = build(events, basemap, settings, factions, baseline=baseline_gdf)
+    layers = build(events, basemap, settings, factions, baseline=baseline_gdf, reuse=cache)
 
     with staged_output(Path(out)) as stage:
         files = write_tables(events, unresolved, layers.stats, stage)

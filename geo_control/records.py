@@ -132,8 +132,10 @@ class Layers:
     Dated layers carry ``step``, ``valid_from`` and ``valid_to`` (timezone-aware UTC
     datetimes, half-open [from, to)).
 
-    - ``places``: one row per (place, step) with a known state: place_id, place_name,
-      faction, status (held|contested|besieged), confidence, event_ids, n_sentences, Point.
+    - ``places``: one row per place (and part) per span of consecutive steps in one state:
+      place_id, place_name, faction, status (held|contested|besieged), confidence (at the
+      span's first step, its ``step``), event_ids, n_sentences, Point. ``valid_from`` and
+      ``valid_to`` cover the whole span: select a step's places with ``covering``.
     - ``events``: the events table as points (EVENT_COLUMNS), plus valid_from/valid_to.
     - ``control``: one row per (step, faction, status): faction, status
       (held|contested|besieged), area_km2, confidence, event_ids, n_sentences, Polygon/MultiPolygon.
@@ -154,3 +156,16 @@ class Layers:
     advances: gpd.GeoDataFrame
     changes: gpd.GeoDataFrame
     stats: pd.DataFrame
+
+
+def covering(gdf: pd.DataFrame, step: Step) -> pd.DataFrame:
+    """The rows of a dated layer whose [valid_from, valid_to) covers ``step``.
+
+    Most layers have one row per step, where this is ``step == step.label``; ``places`` has
+    spans of several steps.
+    """
+    if not len(gdf) or "valid_from" not in gdf:
+        return gdf.iloc[0:0]
+    start = pd.Timestamp(step.start).tz_localize("UTC")
+    end = pd.Timestamp(step.end).tz_localize("UTC")
+    return gdf[(gdf["valid_from"] <= start) & (gdf["valid_to"] >= end)]

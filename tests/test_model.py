@@ -15,7 +15,7 @@ from geo_control.errors import BaselineError, InputError, MissingInputError
 from geo_control.factions import FactionRegistry
 from geo_control.model import build, read_baseline, read_events
 from geo_control.model.steps import make_steps
-from geo_control.records import EVENT_COLUMNS
+from geo_control.records import EVENT_COLUMNS, covering
 from geo_control.settings import Settings, data_dir
 
 # (lat, lon) of real towns of the Euphrates valley and the desert.
@@ -52,6 +52,12 @@ def ev(i: int, date: str, faction: str, action: str, place: str, latlon: tuple[f
 def run(basemap, factions, rows, baseline=None, **settings) -> object:
     return build(pd.DataFrame(rows, columns=list(EVENT_COLUMNS)), basemap, Settings(**settings), factions,
                  baseline=baseline)
+
+
+def places_at(layers, label: str):
+    """The places rows (spans) that cover step ``label``."""
+    step = next(s for s in layers.steps if s.label == label)
+    return covering(layers.places, step)
 
 
 def holder(layers, step: str, latlon: tuple[float, float]) -> tuple[str, str] | None:
@@ -91,7 +97,11 @@ def test_state_persists_and_confidence_decays(basemap, factions):
         ev(2, "2017-11-20", "isis", "hold", "Abu Kamal", ABU_KAMAL),
     ], half_life_days=14)
     assert holder(layers, "2017-W46", MAYADIN) == ("government", "held")
-    conf = layers.places[layers.places["place_id"] == "Mayadin"]["confidence"].tolist()
+    # One span of unchanged evidence; the area's confidence decays week by week.
+    span = layers.places[layers.places["place_id"] == "Mayadin"]
+    assert len(span) == 1 and span["step"].iloc[0] == "2017-W40"
+    assert len(places_at(layers, "2017-W46")[lambda p: p["place_id"] == "Mayadin"]) == 1
+    conf = layers.control[layers.control["faction"] == "government"]["confidence"].tolist()
     assert conf == sorted(conf, reverse=True) and conf[-1] < conf[0] / 4
 
 
@@ -122,7 +132,7 @@ def test_withdrawal_hands_to_the_other_side_or_leaves_unknown(basemap, factions)
     assert holder(layers, "2017-W24", RAQQA) == ("sdf", "held")
     assert holder(layers, "2017-W23", PALMYRA) == ("government", "held")
     assert holder(layers, "2017-W24", PALMYRA) is None  # nobody known: unknown, not painted
-    w24 = layers.places[layers.places["step"] == "2017-W24"]
+    w24 = places_at(layers, "2017-W24")
     assert "Palmyra" not in w24["place_id"].tolist()
 
 
@@ -142,7 +152,8 @@ def test_advance_claims_a_corridor(basemap, factions):
     assert holder(layers, "2017-W43", (mid_lat, mid_lon)) == ("government", "held")
     assert holder(layers, "2017-W42", (mid_lat, mid_lon)) is None
     assert holder(layers, "2017-W43", (lat, lon)) == ("government", "held")
-    reached = layers.places[(layers.places["step"] == "2017-W43") & (layers.places["place_name"] == "T2 pumping station")]
+    w43 = places_at(layers, "2017-W43")
+    reached = w43[w43["place_name"] == "T2 pumping station"]
     assert reached["confidence"].iloc[0] < 0.9 * 0.9  # an advance weighs less than a capture
 
 
@@ -157,7 +168,7 @@ def test_partial_capture_splits_the_place(basemap, factions):
     assert holder(layers, "2017-W41", (south[1], south[0])) == ("government", "held")
     assert holder(layers, "2017-W41", (north[1], north[0])) == ("isis", "held")
     assert holder(layers, "2017-W40", (south[1], south[0])) == ("isis", "held")
-    parts = layers.places[layers.places["step"] == "2017-W41"]
+    parts = places_at(layers, "2017-W41")
     assert sorted(zip(parts["part"], parts["faction"], strict=True)) == [("", "isis"), ("south", "government")]
 
 
@@ -351,6 +362,6 @@ def test_stale_evidence_is_no_longer_drawn(basemap, factions):
     assert holder(layers, "2017-W40", MAYADIN) == ("isis", "held")
     assert holder(layers, "2017-W50", MAYADIN) == ("isis", "held")   # ~10 weeks: still believed
     assert holder(layers, "2018-W10", MAYADIN) is None                # ~22 weeks: stale
-    assert "Mayadin" not in set(layers.places[layers.places["step"] == "2018-W10"]["place_id"])
+    assert "Mayadin" not in set(places_at(layers, "2018-W10")["place_id"])
     kept = run(basemap, factions, rows, half_life_days=28, min_confidence=0)
     assert holder(kept, "2018-W10", MAYADIN) == ("isis", "held")

@@ -74,15 +74,21 @@ def check_invariants(layers) -> None:
                 # Areas are in degrees²: 1e-10 deg² is about 1 m².
                 assert overlap < 1e-10, f"{step}: {rows.iloc[i].faction} overlaps {rows.iloc[j].faction}"
     country = None
+    label_by_end = {pd.Timestamp(s.end).tz_localize("UTC"): s.label for s in layers.steps}
     for place in layers.places[layers.places["part"] == ""].itertuples():
-        rows = control[(control["step"] == place.step) & (control["faction"] == place.faction)
-                       & (control["status"] == place.status)]
-        inside = any(g.distance(place.geometry) < 1e-6 for g in rows.geometry)
-        if not inside:
-            if country is None:
-                country = load_basemap(data_dir()).country.geometry.iloc[0]
-            assert not country.contains(place.geometry), (
-                f"{place.step}: {place.place_name} ({place.faction}/{place.status}) is outside its area")
+        # A place is a span of steps: it lies in its faction's area at every one of them.
+        covered = [s.label for s in layers.steps
+                   if place.valid_from <= pd.Timestamp(s.start).tz_localize("UTC") < place.valid_to]
+        assert covered and covered[0] == place.step and covered[-1] == label_by_end[place.valid_to]
+        for label in covered:
+            rows = control[(control["step"] == label) & (control["faction"] == place.faction)
+                           & (control["status"] == place.status)]
+            inside = any(g.distance(place.geometry) < 1e-6 for g in rows.geometry)
+            if not inside:
+                if country is None:
+                    country = load_basemap(data_dir()).country.geometry.iloc[0]
+                assert not country.contains(place.geometry), (
+                    f"{label}: {place.place_name} ({place.faction}/{place.status}) is outside its area")
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -22,6 +22,7 @@ from geo_control.model.cells import (
     GRID_DEG,
     Cells,
     cell_areas_km2,
+    cells_key,
     load_cells,
     mended_cells,
     shared_edges_4326,
@@ -29,6 +30,7 @@ from geo_control.model.cells import (
     to_projected,
     to_storage,
 )
+from geo_control.model.reuse import StepDigests, StepOutput, StepStore, global_key
 from geo_control.model.state import Timeline, live_states, prepare_events, timeline
 from geo_control.model.steps import make_steps
 from geo_control.records import EVENT_COLUMNS, Layers, Step
@@ -226,11 +228,14 @@ def _series_start(prepared: pd.DataFrame, settings) -> dt.date | None:
     return max(first_event, floor)
 
 
-def build(events_df: pd.DataFrame, basemap, settings, factions, baseline: gpd.GeoDataFrame | None = None) -> Layers:
+def build(events_df: pd.DataFrame, basemap, settings, factions, baseline: gpd.GeoDataFrame | None = None,
+          reuse: bool = False) -> Layers:
     """The dated layers (places, events, control, frontlines, advances, changes, stats) from events.
 
     ``events_df`` has the EVENT_COLUMNS schema; ``baseline`` is an optional starting map
     (polygons with a ``faction`` column, see ``read_baseline``). Every layer is in EPSG:4326.
+    ``reuse`` copies the steps whose inputs are unchanged since the last run from the on-disk
+    step store (``geo_control.model.reuse``) and keeps this run's steps there; same layers.
     """
     events_df = _with_columns(events_df)
     prepared = prepare_events(events_df)
@@ -241,54 +246,52 @@ def build(events_df: pd.DataFrame, basemap, settings, factions, baseline: gpd.Ge
     painter = Painter(cells, tl, settings, base)
     dissolve = _Dissolver(cells)
 
+    store = StepStore.open(global_key(settings, cells_key(settings), baseline) if reuse else None)
+    digests = StepDigests(tl, painter.half_life, painter.min_confidence)
     control_rows: list[dict] = []
     control_geoms: list = []
-    place_rows: list[tuple] = []
-    place_geoms: list = []
+    spans = _PlaceSpans(tl, painter, cells)
     front_rows: list[dict] = []
     front_geoms: list = []
     change_rows: list[dict] = []
     change_geoms: list = []
     stats_rows: list[dict] = []
-    prev: Painting | None = None
+    prev: tuple[int, bytes, Painting | None] | None = None
     for t, step in enumerate(steps):
         day = step.end - dt.timedelta(days=1)
-        painting = painter.paint(t, day)
-        vf, vt = _utc(step.start), _utc(step.end)
-        dated = {"step": step.label, "valid_from": vf, "valid_to": vt}
-        used = set(painting.cell_src[painting.cell_src != NONE].tolist())
-        used |= {s for plist in painting.special.values() for _, s in plist}
-        by_label: dict[tuple[str, str], set[int]] = defaultdict(set)
-        by_faction: dict[str, set[int]] = defaultdict(set)
-        for i in sorted(used):
-            src = painting.sources[i]
-            if src.label is None:
-                continue
-            by_label[src.label].add(i)
-            by_faction[src.label[0]].add(i)
-        label_km2: dict[tuple[str, str], float] = {}
-        for label in sorted(by_label):
-            idxs = by_label[label]
-            g4326, km2 = dissolve(painting, idxs)
-            label_km2[label] = km2
-            if g4326 is None or g4326.is_empty:
-                continue
-            conf, ids, nsent = _sources_meta(painting, idxs)
-            sides = sorted({f for i in idxs for f in painting.sources[i].sides}) if label[0] == "contested" else []
-            besiegers = sorted({painting.sources[i].besieger for i in idxs if painting.sources[i].besieger})
-            control_rows.append({**dated, "faction": label[0], "status": label[1], "factions": ";".join(sides),
-                                 "besieger": ";".join(besiegers), "area_km2": round(km2, 3), "confidence": conf,
-                                 "event_ids": ids, "n_sentences": nsent})
-            control_geoms.append(g4326)
-        for f in sorted(by_faction):
-            stats_rows.append({**dated, "faction": f, "area_km2": round(sum(
-                km2 for lab, km2 in label_km2.items() if lab[0] == f), 3)})
-        _frontlines(painting, cells, dated, front_rows, front_geoms, dissolve)
-        _places(tl, t, painting, painter, dated, place_rows, place_geoms, cells)
+        dated = {"step": step.label, "valid_from": _utc(step.start), "valid_to": _utc(step.end)}
+        digest = digests(t, step, day)
+        out = store.get(digest)
+        painting: Painting | None = None
+        if out is None:
+            painting = painter.paint(t, day)
+            out = _step_output(painting, cells, dated, dissolve)
+            out.part_points = spans.add(t, painting, dated)
+            store.put(digest, out)
+        else:
+            spans.add(t, None, dated, points=out.part_points)
+        control_rows += out.control_rows
+        control_geoms += out.control_geoms
+        stats_rows += out.stats_rows
+        front_rows += out.front_rows
+        front_geoms += out.front_geoms
         if prev is not None:
-            _changes(prev, painting, cells, dated, change_rows, change_geoms, dissolve)
-        prev = painting
+            pair = (prev[1], digest)
+            changed = store.get_change(pair)
+            if changed is None:
+                before = prev[2] or painter.paint(prev[0], steps[prev[0]].end - dt.timedelta(days=1))
+                painting = painting or painter.paint(t, day)
+                changed = ([], [])
+                _changes(before, painting, cells, dated, changed[0], changed[1], dissolve)
+                store.put_change(pair, *changed)
+            change_rows += changed[0]
+            change_geoms += changed[1]
+        prev = (t, digest, painting)
+    store.save()
+    if reuse:
+        log.info("model: %d of %d steps reused from the last run", store.hits, len(steps))
 
+    place_rows, place_geoms = spans.finish(steps)
     layers = Layers(
         steps=steps,
         places=_sorted(_frame(place_rows, PLACES_COLUMNS, _points(place_geoms)), ["step", "place_key", "part"]),
@@ -303,6 +306,40 @@ def build(events_df: pd.DataFrame, basemap, settings, factions, baseline: gpd.Ge
     log.info("built %d steps: %d control areas, %d frontlines, %d advances, %d changes", len(steps),
              len(layers.control), len(layers.frontlines), len(layers.advances), len(layers.changes))
     return layers
+
+
+def _step_output(painting: Painting, cells: Cells, dated: dict, dissolve: _Dissolver) -> StepOutput:
+    """One step's control areas (one per faction and status), km² per faction and frontlines."""
+    used = set(painting.cell_src[painting.cell_src != NONE].tolist())
+    used |= {s for plist in painting.special.values() for _, s in plist}
+    by_label: dict[tuple[str, str], set[int]] = defaultdict(set)
+    by_faction: dict[str, set[int]] = defaultdict(set)
+    for i in sorted(used):
+        src = painting.sources[i]
+        if src.label is None:
+            continue
+        by_label[src.label].add(i)
+        by_faction[src.label[0]].add(i)
+    out = StepOutput([], [], [], [], [], {})
+    label_km2: dict[tuple[str, str], float] = {}
+    for label in sorted(by_label):
+        idxs = by_label[label]
+        g4326, km2 = dissolve(painting, idxs)
+        label_km2[label] = km2
+        if g4326 is None or g4326.is_empty:
+            continue
+        conf, ids, nsent = _sources_meta(painting, idxs)
+        sides = sorted({f for i in idxs for f in painting.sources[i].sides}) if label[0] == "contested" else []
+        besiegers = sorted({painting.sources[i].besieger for i in idxs if painting.sources[i].besieger})
+        out.control_rows.append({**dated, "faction": label[0], "status": label[1], "factions": ";".join(sides),
+                                 "besieger": ";".join(besiegers), "area_km2": round(km2, 3), "confidence": conf,
+                                 "event_ids": ids, "n_sentences": nsent})
+        out.control_geoms.append(g4326)
+    for f in sorted(by_faction):
+        out.stats_rows.append({**dated, "faction": f, "area_km2": round(sum(
+            km2 for lab, km2 in label_km2.items() if lab[0] == f), 3)})
+    _frontlines(painting, cells, dated, out.front_rows, out.front_geoms, dissolve)
+    return out
 
 
 def _sorted(gdf: gpd.GeoDataFrame, by: list[str]) -> gpd.GeoDataFrame:
@@ -521,35 +558,94 @@ def _changes(prev: Painting, cur: Painting, cells: Cells, dated: dict, rows: lis
             geoms.append(geom)
 
 
-def _places(tl: Timeline, t: int, painting: Painting, painter: Painter, dated: dict, rows: list, geoms: list,
-            cells: Cells) -> None:
-    """One row per place (and per part of a place) with a known state at this step."""
-    day = dated["valid_to"].date() - dt.timedelta(days=1)
-    state = live_states(tl.states[t], day, painter.half_life, painter.min_confidence)
-    part_src: dict[tuple[str, str], int] = {}
-    for key, (_whole, parts) in state.items():
-        if parts:
-            for i, s in enumerate(painting.sources):
-                if s.kind == "place" and s.key == key:
-                    part_src[(key, s.date.isoformat() + repr(s.event_ids))] = i
-    step, vf, vt = dated["step"], dated["valid_from"], dated["valid_to"]
-    for key, (whole, parts) in state.items():
-        info = tl.sites[key]
-        entries = [("", whole)] + [(_bearing_name(b), ev) for b, ev in parts] if parts else [("", whole)]
-        for part, ev in entries:
-            if ev is None or ev.faction is None:
+class _PlaceSpans:
+    """The places layer as spans: one row per place (and part) per run of steps in one state.
+
+    A place keeps the same evidence for weeks; a row per place per week made the layer grow
+    with places x weeks (190,000 rows at 1,000 reports, 11x the spans). A span starts when the
+    evidence (or a part's point) changes and ends when it changes again or goes stale; its
+    ``step`` is its first step and its ``confidence`` is the decayed value at that step (areas
+    in ``control`` carry the confidence of every step).
+    """
+
+    def __init__(self, tl: Timeline, painter: Painter, cells: Cells):
+        self.tl, self.painter, self.cells = tl, painter, cells
+        self.open: dict[tuple[str, str], list] = {}  # (key, part) -> [evidence, point, row start, last step]
+        self.rows: list[list] = []
+        self.ends: list[int] = []  # each row's last step
+        self.geoms: list = []
+
+    def add(self, t: int, painting: Painting | None, dated: dict, points: dict | None = None) -> dict:
+        """Record step ``t``; returns the points of split places' parts (what a later run reuses).
+
+        ``painting`` may be None when ``points`` (the parts' points of this step from an
+        earlier run) are given.
+        """
+        painter = self.painter
+        day = dated["valid_to"].date() - dt.timedelta(days=1)
+        state = live_states(self.tl.states[t], day, painter.half_life, painter.min_confidence)
+        part_points: dict[tuple[str, str], Any] = {} if points is None else points
+        if points is None and painting is not None:
+            part_points = self._part_points(state, painting)
+        seen = set()
+        for key, (whole, parts) in state.items():
+            entries = [("", whole)] + [(_bearing_name(b), ev) for b, ev in parts] if parts else [("", whole)]
+            for part, ev in entries:
+                if ev is None or ev.faction is None:
+                    continue
+                ident = (key, part)
+                point = part_points.get((key, ev.date.isoformat() + repr(ev.event_ids))) if part else None
+                cur = self.open.get(ident)
+                if cur is not None and cur[0] is ev and cur[3] == t - 1 and _same_point(cur[1], point):
+                    cur[3] = t
+                else:
+                    if cur is not None:
+                        self._close(ident)
+                    self.open[ident] = [ev, point, (t, dated, day), t]
+                seen.add(ident)
+        for ident in [i for i in self.open if i not in seen]:
+            self._close(ident)
+        return part_points
+
+    def _part_points(self, state: dict, painting: Painting) -> dict:
+        """Where each part of a split place is drawn: a point on the ground its source paints."""
+        out: dict[tuple[str, str], Any] = {}
+        for key, (_whole, parts) in state.items():
+            if not parts:
                 continue
-            point: Any = (info.lon, info.lat)
-            if part:
-                src = part_src.get((key, ev.date.isoformat() + repr(ev.event_ids)))
-                part_geoms = [g for plist in painting.special.values() for g, s in plist if s == src]
+            for i, src in enumerate(painting.sources):
+                if src.kind != "place" or src.key != key:
+                    continue
+                part_geoms = [g for plist in painting.special.values() for g, s in plist if s == i]
                 if part_geoms:
-                    point = to_storage(shapely.point_on_surface(shapely.union_all(part_geoms)), cells.crs)
-            rows.append((step, vf, vt, key, info.place_id, info.place_name, part,
-                         "contested" if ev.status == "contested" else ev.faction, ev.status, ";".join(ev.sides),
-                         ev.besieger, round(ev.at(day, painter.half_life), 6), ";".join(sorted(ev.event_ids)),
-                         len(ev.sentences), ev.date.isoformat()))
-            geoms.append(point)
+                    out[(key, src.date.isoformat() + repr(src.event_ids))] = to_storage(
+                        shapely.point_on_surface(shapely.union_all(part_geoms)), self.cells.crs)
+        return out
+
+    def _close(self, ident: tuple[str, str]) -> None:
+        ev, point, (t0, dated, day), _t1 = self.open.pop(ident)
+        key, part = ident
+        info = self.tl.sites[key]
+        self.rows.append([dated["step"], dated["valid_from"], None, key, info.place_id, info.place_name, part,
+                          "contested" if ev.status == "contested" else ev.faction, ev.status, ";".join(ev.sides),
+                          ev.besieger, round(ev.at(day, self.painter.half_life), 6), ";".join(sorted(ev.event_ids)),
+                          len(ev.sentences), ev.date.isoformat()])
+        self.ends.append(_t1)
+        self.geoms.append(point if point is not None else (info.lon, info.lat))
+
+    def finish(self, steps: list[Step]) -> tuple[list[tuple], list]:
+        """Close every open span; the rows (valid_to set from each span's last step) and points."""
+        for ident in list(self.open):
+            self._close(ident)
+        for row, t1 in zip(self.rows, self.ends, strict=True):
+            row[2] = _utc(steps[t1].end)
+        return [tuple(r) for r in self.rows], self.geoms
+
+
+def _same_point(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    return bool(a.equals_exact(b, 0))
 
 
 def _points(items: list) -> list:

@@ -121,6 +121,12 @@ def _cache_path(data_dir: Path, crs: str, reach_km: float) -> Path | None:
     return cache_home() / f"cells-{h.hexdigest()[:20]}.pickle"
 
 
+def cells_key(settings) -> str:
+    """What the cells are built from (code, data, CRS, reach), as a string key."""
+    path = _cache_path(settings.resolved_data_dir(), settings.projected_crs, settings.settlement_reach_km)
+    return path.name if path is not None else f"uncached|{settings.projected_crs}|{settings.settlement_reach_km!r}"
+
+
 def _load_or_build(basemap, data_dir: Path, crs: str, reach_km: float) -> Cells:
     path = _cache_path(data_dir, crs, reach_km)
     state = load_pickle(path, "settlement cells") if path is not None else None

@@ -25,7 +25,10 @@ def _iso_week(day: dt.date) -> str:
 
 
 def _steps(frames: list[gpd.GeoDataFrame], events: gpd.GeoDataFrame) -> list[Step]:
-    """Steps from the dated layers' (step, valid_from, valid_to); else ISO weeks of the events."""
+    """Steps from the per-step layers' (step, valid_from, valid_to); else ISO weeks of the events.
+
+    ``places`` is not among them: its rows span several steps.
+    """
     found: dict[str, Step] = {}
     for gdf in frames:
         if not len(gdf) or not {"step", "valid_from", "valid_to"} <= set(gdf.columns):
@@ -33,7 +36,7 @@ def _steps(frames: list[gpd.GeoDataFrame], events: gpd.GeoDataFrame) -> list[Ste
         starts = pd.to_datetime(gdf["valid_from"], utc=True, errors="coerce")
         ends = pd.to_datetime(gdf["valid_to"], utc=True, errors="coerce")
         for label, s, e in zip(gdf["step"].astype(str), starts, ends, strict=True):
-            if label not in found and pd.notna(s) and pd.notna(e):
+            if label and label not in found and pd.notna(s) and pd.notna(e):
                 found[label] = Step(label, s.date(), e.date())
     if not found and len(events) and "date" in events:
         dates = pd.to_datetime(events["date"], errors="coerce", utc=True).dropna()
@@ -68,7 +71,7 @@ def read_layers(path: str | Path) -> Layers:
             frames[name] = gdf
         else:
             frames[name] = _empty()
-    steps = _steps([frames[n] for n in ("control", "frontlines", "advances", "places", "changes")], frames["events"])
+    steps = _steps([frames[n] for n in ("control", "frontlines", "advances", "changes", "events")], frames["events"])
     control = frames["control"]
     if len(control) and {"step", "faction", "area_km2"} <= set(control.columns):
         by_step = {s.label: s for s in steps}

@@ -72,9 +72,34 @@ def step_index(ctx: RenderContext) -> dict[str, dict[str, np.ndarray]]:
             continue
         # Only what lies in the view: the legend and the counts describe what the map shows.
         inside = shapely.intersects(np.asarray(gdf.geometry.values, dtype=object), view)
+        if name == "places":
+            ctx.by_step[name] = _span_index(ctx, gdf, inside)
+            continue
         steps = gdf["step"].where(inside)
         ctx.by_step[name] = {str(k): v for k, v in steps.groupby(steps, sort=False).indices.items()}
     return ctx.by_step
+
+
+def _span_index(ctx: RenderContext, gdf, inside: np.ndarray) -> dict[str, np.ndarray]:
+    """Row positions by step of a layer of spans (places): every step a row's span covers.
+
+    Within a step, rows come in (place_key, part) order, as they would from one row per step.
+    """
+    starts = np.array([np.datetime64(s.start, "D") for s in ctx.steps])
+    ends = np.array([np.datetime64(s.end, "D") for s in ctx.steps])
+    vf = pd.to_datetime(gdf["valid_from"], utc=True).dt.tz_convert(None).to_numpy().astype("datetime64[D]")
+    vt = pd.to_datetime(gdf["valid_to"], utc=True).dt.tz_convert(None).to_numpy().astype("datetime64[D]")
+    first = np.searchsorted(starts, vf, side="left")
+    last = np.searchsorted(ends, vt, side="left")
+    keys = [gdf[c].astype(str).to_numpy() for c in ("part", "place_key") if c in gdf]
+    order = np.lexsort(keys) if keys else np.arange(len(gdf))
+    order = order[inside[order]]
+    out = {}
+    for k, st in enumerate(ctx.steps):
+        pos = order[(first[order] <= k) & (last[order] >= k)]
+        if len(pos):
+            out[st.label] = pos
+    return out
 
 
 def step_rows(ctx: RenderContext, label: str) -> dict:
