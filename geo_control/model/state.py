@@ -207,13 +207,14 @@ class _OtherSide:
         self.tree = cKDTree(np.column_stack([self.lon, self.lat])) if len(self.lat) else None
 
     def __call__(self, faction: str, doc: str, lon: float, lat: float, day: dt.date) -> str | None:
-        located = self.tree is not None and not math.isnan(lat)
-        if located:
+        tree = self.tree
+        located = tree is not None and not math.isnan(lat)
+        if tree is not None and located:
             # A box query (Chebyshev radius in degrees) holds every event within NEARBY_KM by
             # the equirectangular distance below, which then decides exactly as before.
             cos_lat = max(math.cos(math.radians(lat)), 1e-6)
             box = max(NEARBY_KM / (111.32 * cos_lat), NEARBY_KM / 110.57) * 1.000001
-            near_idx = np.array(sorted(self.tree.query_ball_point([lon, lat], box, p=np.inf)), dtype=np.int64)
+            near_idx = np.array(sorted(tree.query_ball_point([lon, lat], box, p=np.inf)), dtype=np.int64)
             fac, doc_of = self.fac[near_idx], self.doc[near_idx]
             # Equirectangular distance is enough to find neighbours within tens of km.
             dx = (self.lon[near_idx] - lon) * 111.32 * cos_lat
