@@ -191,6 +191,25 @@ def _with_dtypes(frame: pd.DataFrame, dtypes) -> pd.DataFrame:
     return frame
 
 
+def _join(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """``pd.concat`` of ``frames``, except that a column whose dtypes differ is kept as objects.
+
+    concat turns ints beside floats into floats; a document's ints must stay ints for a later
+    run that joins them with an object column (``5``, not ``5.0``, in events.csv), so a block
+    keeps every value as its own document's dtype boxed it. ``_with_dtypes`` then gives each
+    column the dtype of the run's documents.
+    """
+    if len(frames) == 1:
+        return frames[0]
+    joined = pd.concat(frames, ignore_index=True)
+    kinds = set(map(tuple, (f.dtypes for f in frames)))
+    if len(kinds) > 1:
+        for j, (col, dtype) in enumerate(joined.dtypes.items()):
+            if dtype != np.dtype(object) and len({k[j] for k in kinds}) > 1:
+                joined[col] = np.concatenate([f[col].to_numpy(dtype=object) for f in frames])
+    return joined
+
+
 def _concat_dtypes(dtype_sets, columns) -> list:
     """The dtypes ``pd.concat`` gives frames of these dtypes (empty proxies: it decides on dtypes only)."""
     proxies = [pd.DataFrame({c: pd.Series([], dtype=d) for c, d in zip(columns, dtypes, strict=True)})
@@ -292,8 +311,7 @@ class DocumentCache:
             return []
         pending, self._pending = self._pending, []
         if block is None:
-            block = Block(pd.concat([p[2] for p in pending], ignore_index=True),
-                          pd.concat([p[3] for p in pending], ignore_index=True))
+            block = Block(_join([p[2] for p in pending]), _join([p[3] for p in pending]))
         ev_off = np.cumsum([0] + [len(p[2]) for p in pending])
         un_off = np.cumsum([0] + [len(p[3]) for p in pending])
         entries = [Entry(key, block, int(ev_off[j]), int(ev_off[j + 1]), int(un_off[j]), int(un_off[j + 1]),
@@ -347,7 +365,12 @@ class DocumentCache:
         """Every entry of this context, read from its packs at the first call."""
         if self._entries is None:
             self._entries = {}
-            for path in sorted(self.root.glob(f"pack-{self.context}-*.pickle")):
+            try:
+                packs = sorted(self.root.glob(f"pack-{self.context}-*.pickle"))
+            except OSError as exc:  # an unreadable cache folder costs time, not the run
+                log.warning("cannot read the document cache %s (%s); extracting every report", self.root, exc)
+                packs = []
+            for path in packs:
                 self._load(path)
         return self._entries
 
@@ -448,8 +471,7 @@ class Assembly:
         if not self._fresh:
             return
         fresh, self._fresh = self._fresh, []
-        block = Block(pd.concat([f[2] for f in fresh], ignore_index=True),
-                      pd.concat([f[3] for f in fresh], ignore_index=True))
+        block = Block(_join([f[2] for f in fresh]), _join([f[3] for f in fresh]))
         if self.cache is not None and self.cache.pending == len(fresh):
             entries = self.cache.flush(block)
         else:
@@ -473,10 +495,11 @@ class Assembly:
         sigs = list(dict.fromkeys(e.signature for e in ordered))
         events = _take([b.events for b in blocks.values()], blocks, ordered, 1)
         unresolved = _take([b.unresolved for b in blocks.values()], blocks, ordered, 2)
-        events = _with_dtypes(events, _concat_dtypes([s[0] for s in sigs], EVENT_COLUMNS))
-        unresolved = _with_dtypes(unresolved, _concat_dtypes([s[1] for s in sigs], UNRESOLVED_COLUMNS))
-        if self.cache is not None:
+        if self.cache is not None:  # the rows before the run's dtypes: each document's own values
             self.cache.finish(_reindexed(ordered, Block(events, unresolved)))
+        events = _with_dtypes(events.copy(deep=False), _concat_dtypes([s[0] for s in sigs], EVENT_COLUMNS))
+        unresolved = _with_dtypes(unresolved.copy(deep=False),
+                                  _concat_dtypes([s[1] for s in sigs], UNRESOLVED_COLUMNS))
         return events, unresolved
 
 
@@ -497,7 +520,7 @@ def _take(frames: list[pd.DataFrame], blocks: dict[int, Block], ordered: list[En
     total = int(lengths.sum())
     # row j of the result is lo[d] + (j - start of d), for the document d it belongs to
     idx = np.repeat(lo - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths) + np.arange(total)
-    joined = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    joined = _join(frames)
     if total == len(joined) and (total == 0 or bool((np.diff(idx) == 1).all() and idx[0] == 0)):
         return joined.reset_index(drop=True)
     return joined.take(idx).reset_index(drop=True)

@@ -44,6 +44,9 @@ def _tables(doc: Document) -> tuple[pd.DataFrame, pd.DataFrame]:
         events["distance_km"] = np.nan if n == 1 else [None] * n
         events["target"] = [None] * n if n == 2 else ["x"] * n
         events["start"] = list(range(n))
+        # ints in some documents, floats in others: joined with an empty (object) table, the
+        # ints must stay ints ("5", not "5.0" in events.csv)
+        events["uncertainty_km"] = [5 * (i + 1) for i in range(n)] if len(doc.name) % 2 else [2.5] * n
     if n == 3:
         unresolved = pd.DataFrame({c: [f"{c}-{doc.name}"] for c in UNRESOLVED_COLUMNS})
         unresolved["start"] = [1]
@@ -305,6 +308,19 @@ def test_extract_events_cold_cached_and_partly_cached_agree(tmp_path, fake_extra
     _assert_same(subset, extract_events(docs[5:7], factions, None))
 
 
+def test_cached_rows_keep_each_documents_own_dtypes(tmp_path, fake_extract):
+    """Rows cached next to other documents' (ints beside floats) come back as their own dtype."""
+    ints, floats, empty = _doc("i.txt", "w w"), _doc("fl.txt", "w w"), _doc("e.txt", "w w w w")
+    assert _tables(ints)[0]["uncertainty_km"].dtype == np.int64
+    assert _tables(floats)[0]["uncertainty_km"].dtype == np.float64 and _tables(empty)[0].empty
+    factions = FactionRegistry.default()
+    extract_events([ints, floats], factions, None, cache=DocumentCache("ctx", root=tmp_path))
+    extract_events([empty], factions, None, cache=DocumentCache("ctx", root=tmp_path))
+    for run in ([ints, empty], [ints], [ints, floats], [floats, empty, ints]):
+        got = extract_events(run, factions, None, cache=DocumentCache("ctx", root=tmp_path))
+        _assert_same(got, extract_events(run, factions, None))
+
+
 def test_warm_cache_gives_the_cold_tables_with_the_real_stages(tmp_path):
     """Seeds through the real ingest, extract and geocode: uncached, cold and warm runs agree."""
     from geo_control.geocode import Gazetteer
@@ -327,6 +343,56 @@ def test_warm_cache_gives_the_cold_tables_with_the_real_stages(tmp_path):
     for other in (cold, warm):
         _assert_same(plain[0], other[0])
         assert plain[1] == other[1]
+
+
+def test_dask_with_a_partly_filled_cache_gives_the_single_process_tables(tmp_path, monkeypatch):
+    """Fresh documents come back from the workers out of order, between cached ones."""
+    pytest.importorskip("distributed", reason="dask[distributed] not installed (pip install -e .[dask])")
+    from distributed import Client, LocalCluster
+
+    from geo_control.geocode import Gazetteer
+
+    monkeypatch.setattr("geo_control.parallel.BATCH_SIZE", 1)
+    data = data_dir()
+    factions, gazetteer = FactionRegistry.load(data), Gazetteer.load(data)
+    docs = read_reports([SEEDS])
+    single = extract_events(docs, factions, gazetteer)
+    extract_events(docs[1:3], factions, gazetteer, cache=DocumentCache.for_run(data, factions, root=tmp_path))
+    warm = DocumentCache.for_run(data, factions, root=tmp_path)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        spread = extract_events(iter(docs), factions, gazetteer, cache=warm, client=client, total=len(docs))
+    assert (warm.hits, warm.misses) == (2, 3)
+    _assert_same(single, spread)
+    again = DocumentCache.for_run(data, factions, root=tmp_path)
+    _assert_same(single, extract_events(docs, factions, gazetteer, cache=again))
+    assert (again.hits, again.misses) == (5, 0)
+
+
+def test_run_gives_extraction_the_known_reports_without_their_text(tmp_path, monkeypatch):
+    """pipeline.run passes the cache's lookup to ingest: a second run decodes nothing it has seen."""
+    from geo_control import pipeline
+
+    class Stop(Exception):
+        pass
+
+    seen: list[tuple[list[Document], tuple[pd.DataFrame, pd.DataFrame]]] = []
+    real = pipeline.extract_events
+
+    def spy(documents, *args, **kwargs):
+        docs = list(documents)
+        seen.append((docs, real(docs, *args, **kwargs)))
+        raise Stop  # the model and maps are not this test's business
+
+    monkeypatch.setenv("GEO_CONTROL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(pipeline, "extract_events", spy)
+    for _ in range(2):
+        with pytest.raises(Stop):
+            pipeline.run([SEEDS], tmp_path / "out")
+    (cold_docs, cold), (warm_docs, warm) = seen
+    assert all(d.text for d in cold_docs) and not any(d.text for d in warm_docs)
+    assert [dataclasses.replace(d, text="") for d in cold_docs] == warm_docs
+    _assert_same(cold, warm)
 
 
 # -- packs: compaction, corrupt packs, interrupted writes ------------------------------------------
