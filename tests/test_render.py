@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 import shutil
 import subprocess
@@ -183,69 +182,7 @@ def test_map_html_loads_nothing_from_the_network(rendered):
     assert "L.timeDimension" in page and "L.Control.TimeDimension" in page
 
 
-def test_map_html_escapes_hostile_report_text(rendered):
-    out, _ = rendered
-    page = (out / "map.html").read_text(encoding="utf-8")
-    assert "<script>alert" not in page
-    assert "<img src=x onerror" not in page
-    assert "evil<b>" not in page
-    feats = _time_layer(page)["features"]
-    popups = [f["properties"].get("popup", "") for f in feats]
-    hostile = [p for p in popups if "alert" in p]
-    assert hostile and all("&lt;script&gt;" in p and "<img" not in p for p in hostile)
-
-
-def _time_layer(page: str) -> dict:
-    data = re.search(r"L\.geoJson\(gcTimeData\((\{.*?\})\), \{\s*pointToLayer", page, re.S)
-    assert data, "time layer data not found"
-    return json.loads(data.group(1))
-
-
-def test_map_html_writes_each_unchanged_feature_once_with_all_its_steps(rendered, layers):
-    out, _ = rendered
-    page = (out / "map.html").read_text(encoding="utf-8")
-    assert "gc_time_data_" not in page  # the placeholder was replaced by the data
-    assert "_getFeatureBetweenDates" in page  # whole-feature time patch is inlined
-    data = _time_layer(page)
-    feats = data["features"]
-    steps = [f"{st.start.isoformat()}T00:00:00Z" for st in layers.steps]
-    frames = [f for f in feats if f["properties"]["kind"] == "frame"]
-    assert len(frames) == 1 and frames[0]["properties"]["times"] == steps  # every step on the slider
-    keys = [json.dumps([f["geometry"], {k: v for k, v in f["properties"].items() if k != "times"}], sort_keys=True)
-            for f in feats]
-    assert len(keys) == len(set(keys))
-    for f in feats:
-        times = f["properties"]["times"]
-        assert times == sorted(set(times)) and set(times) <= set(steps)
-    # Every control area of every step is still shown at that step.
-    for st, t in zip(layers.steps, steps, strict=True):
-        n = (layers.control["step"] == st.label).sum()
-        shown = [f for f in feats if f["properties"]["kind"] == "control" and t in f["properties"]["times"]]
-        assert len(shown) == n
-    # Markers keep their icon through the shared icon table.
-    events = [f for f in feats if f["properties"]["kind"] == "event"]
-    assert events and all(0 <= f["properties"]["gc_icon"] < len(data["gc_icons"]) for f in events)
-    assert all(d["iconUrl"].startswith("data:image/svg+xml;base64,") for d in data["gc_icons"] if "iconUrl" in d)
-    # Coordinates are rounded to 5 decimals in the page.
-    coords = re.findall(r"-?\d+\.(\d+)", json.dumps([f["geometry"] for f in feats]))
-    assert coords and max(len(c) for c in coords) <= 5
-
-
-def test_merged_time_layer_matches_per_step_features():
-    from shapely.geometry import Point as P
-
-    from geo_control.render.interactive import _feature, _merge
-
-    a, b = P(36.1234567, 35.0), P(37.0, 35.0)
-    entries = [_feature(a, "t1", {"kind": "event", "popup": "x"}), _feature(b, "t1", {"kind": "control"}),
-               _feature(P(36.1234571, 35.0), "t2", {"kind": "event", "popup": "x"}),  # same after rounding
-               _feature(a, "t3", {"kind": "event", "popup": "y"}), _feature(b, "t3", {"kind": "control"})]
-    feats = _merge([e for e in entries if e])
-    assert [f["properties"]["kind"] for f in feats] == ["control", "event", "event"]  # drawing order kept
-    assert feats[0]["properties"]["times"] == ["t1", "t3"]
-    assert feats[1]["properties"]["times"] == ["t1", "t2"]
-    assert feats[1]["geometry"]["coordinates"] == (36.12346, 35.0)
-    assert feats[2]["properties"]["times"] == ["t3"]
+# The time layer's encoding, merging, escaping and markers: tests/test_render_interactive.py.
 
 
 def test_same_inputs_give_the_same_files(rendered, layers, basemap, factions, tmp_path):

@@ -5,11 +5,17 @@ heatmap as density bands, frontlines, advance arrows and event markers; base lay
 from ``data/`` (no tile server). Leaflet and the plugin scripts ship in ``geo_control/assets``
 and are inlined into the saved page; every other CDN reference folium emits is dropped.
 
-A feature that stays the same from week to week (same rounded geometry, same style and popup) is
-written once with the list of steps it belongs to, and a small patch to Leaflet.TimeDimension
-shows a feature whole at each of its steps: the slider shows what it showed when every feature
-was copied into every week, in a fraction of the bytes. Coordinates are rounded to 5 decimals
-(~1 m) in the page only.
+Sized to open in a browser at tens of thousands of reports: geometry work is vectorised and done
+once per distinct geometry; control areas and frontlines are split into their parts and a part
+that stays the same from week to week (same rounded geometry, style and popup) is written once
+with the list of steps it belongs to (a span of the places layer covers each of its steps); a
+small patch to Leaflet.TimeDimension shows a feature whole at each of its steps. Features are
+written compactly (delta-encoded integer coordinates, shared tables of styles, popups and times)
+and expanded by ``gcTimeData`` in the page. What the page leaves out, and says so: outlines are
+simplified to ~250 m and rounded to 5 decimals (~1 m); a control part's popup names the side and
+status, not the week's total area (stats.csv has it); events at one place, action and side in a
+week share one marker quoting the first ``MAX_POPUP_EVENTS``, and a week keeps its
+``MAX_MARKERS`` busiest places (the page's title box counts what was left out).
 
 Report text is untrusted: every value shown in a popup or tooltip is HTML-escaped, and the
 embedded JSON has ``<``, ``>`` and ``&`` as unicode escapes so no string can close the script.
@@ -30,6 +36,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from shapely.geometry import box, mapping
 
 from geo_control import style
@@ -72,11 +79,28 @@ L.TimeDimension.Layer.GeoJson.prototype._getFeatureBetweenDates = function (feat
   while (lo < hi) { var mid = (lo + hi) >> 1; if (times[mid] < minTime) { lo = mid + 1; } else { hi = mid; } }
   return (lo < times.length && times[lo] <= maxTime) ? feature : null;
 };
+function gcLine(q, close) {
+  var out = [], x = 0, y = 0;
+  for (var i = 0; i + 1 < q.length; i += 2) { x += q[i]; y += q[i + 1]; out.push([x / 1e5, y / 1e5]); }
+  if (close && out.length) { out.push(out[0].slice()); }
+  return out;
+}
+function gcGeometry(code, q) {
+  var ring = function (r) { return gcLine(r, true); };
+  if (code === 0) { return {type: "Point", coordinates: q}; }
+  if (code === 1) { return {type: "LineString", coordinates: gcLine(q, false)}; }
+  if (code === 2) { return {type: "MultiLineString", coordinates: q.map(function (l) { return gcLine(l, false); })}; }
+  if (code === 3) { return {type: "Polygon", coordinates: q.map(ring)}; }
+  return {type: "MultiPolygon", coordinates: q.map(function (p) { return p.map(ring); })};
+}
 function gcTimeData(data) {
-  var icons = data.gc_icons || [];
-  for (var i = 0; i < data.features.length; i++) {
-    var p = data.features[i].properties;
-    if (p.gc_icon !== undefined) { p.iconstyle = icons[p.gc_icon]; delete p.gc_icon; }
+  var shared = {gc_style: "style", gc_icon: "iconstyle", gc_popup: "popup", gc_tooltip: "tooltip"};
+  var feats = data.features;
+  for (var i = 0; i < feats.length; i++) {
+    var row = feats[i], src = data.gc_props[row[0]], p = {};
+    p.times = row[1].map(function (t) { return data.gc_times[t]; });
+    for (var k in src) { p[shared[k] || k] = shared[k] ? data[k + "s"][src[k]] : src[k]; }
+    feats[i] = {type: "Feature", geometry: gcGeometry(row[2], row[3]), properties: p};
   }
   return data;
 }
@@ -85,6 +109,18 @@ PATCHES = {"leaflet.timedimension.min.js": TIMEDIMENSION_PATCH}
 
 #: Heatmap bands: lower bound as a share of the series' peak density.
 HEAT_BANDS = (0.08, 0.2, 0.35, 0.55, 0.75)
+
+#: Simplification (metres, projected CRS) of the time layer's outlines: about a screen pixel at
+#: zoom 9, where the page opens at 7; finer detail only grows the page.
+SIMPLIFY_M = {"control": 250.0, "taken": 250.0, "frontline": 250.0}
+#: Event markers a step keeps (its busiest places first), and events a marker's popup quotes.
+MAX_MARKERS = 150
+MAX_POPUP_EVENTS = 3
+#: Feature properties written once in a table of the page (property -> index key; the
+#: table is the key + "s"): thousands of features share a few styles, icons and popups.
+SHARED = {"style": "gc_style", "iconstyle": "gc_icon", "popup": "gc_popup", "tooltip": "gc_tooltip"}
+#: Characters of a report sentence quoted in a popup.
+SENTENCE_CHARS = 240
 
 
 def _safe_json(obj) -> str:
@@ -116,68 +152,120 @@ def _period(ctx: RenderContext) -> str:
     return "P1W"
 
 
-def _feature(geom, t: str, props: dict) -> tuple | None:
-    """One (geometry, step time, properties) entry of the time layer; merged later."""
-    if geom is None or geom.is_empty:
-        return None
-    return geom, t, props
-
-
-def _merge(entries: list[tuple]) -> list[dict]:
-    """One GeoJSON feature per distinct (geometry, properties), listing every step it is in.
-
-    Ordered by kind, then by first appearance, so each step draws its features in the order
-    it did when they were written per step. Coordinates are rounded first, so the same area
-    reprojected twice is one feature.
-    """
+def _present(geoms) -> np.ndarray:
     import shapely
 
-    groups: dict[tuple[bytes, str], tuple[Any, dict, list[str]]] = {}
-    for geom, t, props in entries:
-        geom = shapely.transform(geom, lambda c: np.round(c, DECIMALS))
-        key = (geom.wkb, json.dumps(props, sort_keys=True, separators=(",", ":")))
-        group = groups.get(key)
-        if group is None:
-            groups[key] = (geom, props, [t])
-        elif group[2][-1] != t:
-            group[2].append(t)
-    ordered = sorted(groups.values(), key=lambda g: KIND_ORDER.get(g[1].get("kind", ""), len(KIND_ORDER)))
-    return [{"type": "Feature", "geometry": mapping(geom), "properties": {"times": times, **props}}
-            for geom, props, times in ordered]
+    arr = np.asarray(geoms, dtype=object)
+    return ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+
+
+def _lonlat(geoms, crs, simplify_m: float = 0.0) -> np.ndarray:
+    """Projected geometries simplified (vectorised), in lon/lat rounded to ``DECIMALS``.
+
+    Each distinct geometry is done once (a series repeats most areas week after week); missing
+    or empty ones come back as None.
+    """
+    import shapely
+    from pyproj import Transformer
+
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.full(len(geoms), None, dtype=object)
+    ok = _present(geoms)
+    if not ok.any():
+        return out
+    uniq, inverse = np.unique(shapely.to_wkb(geoms[ok]), return_inverse=True)
+    done = shapely.from_wkb(uniq)
+    if simplify_m:
+        done = shapely.simplify(done, simplify_m, preserve_topology=True)
+    to_lonlat = Transformer.from_crs(crs, STORAGE_CRS, always_xy=True)
+
+    def project(coords: np.ndarray) -> np.ndarray:
+        x, y = to_lonlat.transform(coords[:, 0], coords[:, 1])
+        return np.round(np.column_stack([x, y]), DECIMALS)
+
+    out[ok] = shapely.transform(done, project)[inverse.ravel()]
+    return out
 
 
 def _to_wgs84(gdf: gpd.GeoDataFrame, simplify_m: float = 0.0) -> gpd.GeoDataFrame:
-    """Simplified (in the projected CRS) and in lon/lat; each distinct geometry is done once.
+    """``gdf`` simplified in its projected CRS and in lon/lat (rounded to ``DECIMALS``)."""
+    if not len(gdf):
+        return gdf.to_crs(STORAGE_CRS) if gdf.crs is not None else gdf
+    geoms = _lonlat(gdf.geometry.values, gdf.crs, simplify_m)
+    return gpd.GeoDataFrame(gdf.drop(columns=gdf.geometry.name), geometry=list(geoms), index=gdf.index,
+                            crs=STORAGE_CRS)
 
-    A series repeats most areas week after week, so this is far cheaper than row by row.
+
+def step_ranges(gdf: pd.DataFrame, steps, spans: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """For each row, the first and past-the-last index of the steps it is shown at.
+
+    With ``spans``, a row covers every step whose start lies in its [valid_from, valid_to) (one
+    step for the per-step layers, a run of steps for the places spans); rows without those
+    dates, or without ``spans`` (events carry their own day as valid_from), go by their
+    ``step`` label. Rows at no step get an empty range.
+    """
+    n = len(gdf)
+    index = {st.label: i for i, st in enumerate(steps)}
+    labels = gdf["step"] if "step" in gdf else pd.Series([None] * n)
+    by_label = np.array([index.get(s, -1) if isinstance(s, str) else -1 for s in labels], dtype=np.int64)
+    first = np.where(by_label >= 0, by_label, 0)
+    stop = np.where(by_label >= 0, by_label + 1, 0)
+    if spans and n and steps and {"valid_from", "valid_to"} <= set(gdf.columns):
+        starts = np.array([np.datetime64(st.start, "D") for st in steps])
+        vf = pd.to_datetime(gdf["valid_from"], utc=True, errors="coerce")
+        vt = pd.to_datetime(gdf["valid_to"], utc=True, errors="coerce")
+        dated = (vf.notna() & vt.notna()).to_numpy()
+        if dated.any():
+            lo = vf[dated].dt.tz_convert(None).to_numpy().astype("datetime64[D]")
+            hi = vt[dated].dt.tz_convert(None).to_numpy().astype("datetime64[D]")
+            first[dated] = np.searchsorted(starts, lo, "left")
+            stop[dated] = np.searchsorted(starts, hi, "left")
+    return first, np.maximum(stop, first)
+
+
+def _merge(entries: list[tuple]) -> list[tuple]:
+    """One feature per distinct (geometry, properties), with the sorted steps it is shown at.
+
+    ``entries`` are (geometries in lon/lat, properties per row, first step, past-the-last
+    step) per layer, in drawing order; the result keeps that order, then order of first
+    appearance (step, then row), so each step draws its features as it did when they were
+    written step by step. Returns (geometry, properties, step indices).
     """
     import shapely
 
-    if not len(gdf):
-        return gdf
-    out = gdf.copy()
-    geoms = out.geometry.values
-    if geoms.isna().any():  # missing geometries cannot be keyed by WKB: the plain way
-        if simplify_m:
-            out["geometry"] = out.geometry.simplify(simplify_m, preserve_topology=True)
-        return out.to_crs(STORAGE_CRS)
-    uniq, inverse = np.unique(shapely.to_wkb(np.asarray(geoms)), return_inverse=True)
-    done = gpd.GeoSeries(shapely.from_wkb(uniq), crs=gdf.crs)
-    if simplify_m:
-        done = done.simplify(simplify_m, preserve_topology=True)
-    done = done.to_crs(STORAGE_CRS)
-    return out.set_geometry(gpd.GeoSeries(done.values[inverse.ravel()], index=out.index, crs=STORAGE_CRS))
+    groups: dict[tuple[bytes, str], tuple[Any, dict, list[int]]] = {}
+    for geoms, props, first, stop in entries:
+        geoms = np.asarray(geoms, dtype=object)
+        keep = _present(geoms) & (stop > first)
+        rows = np.flatnonzero(keep)
+        rows = rows[np.lexsort((rows, first[rows]))]
+        wkb = shapely.to_wkb(geoms[rows])
+        prop_keys: dict[int, str] = {}
+        for i, row in enumerate(rows):
+            p = props[row]
+            pkey = prop_keys.get(id(p))
+            if pkey is None:
+                pkey = prop_keys[id(p)] = json.dumps(p, sort_keys=True, separators=(",", ":"))
+            key = (wkb[i], pkey)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = (geoms[row], p, [])
+            group[2].extend(range(int(first[row]), int(stop[row])))
+    return [(geom, props, sorted(set(steps))) for geom, props, steps in groups.values()]
 
 
-def _popup_event(row) -> str:
+def _popup_event(row, more: int = 0) -> str:
     date = _esc(row.get("date"))
+    sentence = str(row.get("sentence") or "")
+    if len(sentence) > SENTENCE_CHARS:  # cut the raw text, then escape: no half entity
+        sentence = sentence[:SENTENCE_CHARS].rstrip() + "…"
     parts = [
         f"<b>{_esc(str(row.get('action', '')).capitalize())}</b> · {_esc(row.get('place_name') or row.get('place'))}",
         f"<i>{_esc(row.get('actor'))}</i> ({_esc(row.get('faction'))}) · {_esc(row.get('modality'))}",
-        f"<blockquote>{_esc(row.get('sentence'))}</blockquote>",
+        f"<blockquote>{_esc(sentence)}</blockquote>",
         f"Report: {_esc(row.get('doc'))} ({_esc(row.get('doc_date'))}) · event date {date}",
     ]
-    return "<div class='gc-popup'>" + "<br>".join(parts) + "</div>"
+    return "<br>".join(parts)
 
 
 def _marker_icon(action: str, colour: str) -> dict:
@@ -188,6 +276,7 @@ def _marker_icon(action: str, colour: str) -> dict:
 
 def _heat_bands(ctx: RenderContext, label: str) -> list[tuple[int, object]]:
     """Density bands of one step as (band index, projected polygon)."""
+    import shapely
     from rasterio.features import shapes
     from shapely.geometry import shape
 
@@ -200,122 +289,312 @@ def _heat_bands(ctx: RenderContext, label: str) -> list[tuple[int, object]]:
     if not classes.any():
         return []
     cell = ctx.heat_transform.a
+    found = list(shapes(classes, mask=classes > 0, transform=ctx.heat_transform))
+    polys = np.array([shape(g) for g, _ in found], dtype=object)
+    # Rounded out and back in: density bands, not staircases of cells.
+    polys = shapely.simplify(shapely.buffer(shapely.buffer(polys, cell * 0.9), -cell * 0.9), cell * 0.3)
+    return [(int(v), p) for (_, v), p in zip(found, polys, strict=True)]
+
+
+class EventMarkers:
+    """Event markers of the time layer: one per place, action and faction a step, capped.
+
+    Several events at one place in one step share a marker whose popup shows the first
+    ``MAX_POPUP_EVENTS``; a step keeps its ``MAX_MARKERS`` busiest places (then the first
+    reported). Counts of what was left out go into the page.
+    """
+
+    def __init__(self, ctx: RenderContext):
+        self.geoms: np.ndarray = np.array([], dtype=object)
+        self.props: list[dict] = []
+        self.first = self.stop = np.array([], dtype=np.int64)
+        self.events = self.shown_events = self.markers = self.dropped_markers = 0
+        ev = ctx.events
+        if not len(ev):
+            return
+        first, stop = step_ranges(ev, ctx.steps, spans=False)
+        points = _lonlat(ev.geometry.values, ctx.crs)
+        ok = (stop > first) & _present(points)
+        if not ok.any():
+            return
+        import shapely
+
+        rows = np.flatnonzero(ok)
+        pts = points[rows]
+        table = pd.DataFrame({
+            "s": first[rows], "x": shapely.get_x(pts), "y": shapely.get_y(pts),
+            "a": ev["action"].astype(str).to_numpy()[rows] if "action" in ev else "",
+            "f": ev["faction"].astype(str).to_numpy()[rows] if "faction" in ev else "",
+            "row": rows,
+        })
+        grouped = table.groupby(["s", "x", "y", "a", "f"], sort=False)
+        table["g"] = grouped.ngroup()
+        table["k"] = grouped.cumcount()
+        groups = grouped.agg(n=("row", "size"), row=("row", "min")).reset_index(drop=False)
+        groups["g"] = np.arange(len(groups))
+        groups = groups.sort_values(["s", "n", "row"], ascending=[True, False, True], kind="stable")
+        groups["rank"] = groups.groupby("s").cumcount()
+        kept = groups[groups["rank"] < MAX_MARKERS].sort_values(["s", "row"], kind="stable")
+        self.events = len(table)
+        self.markers = len(groups)
+        self.dropped_markers = len(groups) - len(kept)
+        self.shown_events = int(kept["n"].sum())
+        cols = [c for c in ("action", "place_name", "place", "actor", "faction", "modality", "sentence", "doc",
+                            "doc_date", "date") if c in ev.columns]
+        shown = table[table["g"].isin(kept["g"]) & (table["k"] < MAX_POPUP_EVENTS)]
+        records = ev.iloc[shown["row"].to_numpy()][cols].to_dict("records")
+        texts: dict[int, list[str]] = {}
+        for g, rec in zip(shown["g"].to_numpy(), records, strict=True):
+            texts.setdefault(int(g), []).append(_popup_event(rec))
+        icons: dict[tuple[str, str], dict] = {}
+        first_rec = ev.iloc[kept["row"].to_numpy()][cols].to_dict("records")
+        props = []
+        for (g, n), rec in zip(kept[["g", "n"]].itertuples(index=False), first_rec, strict=True):
+            action, faction = str(rec.get("action")), str(rec.get("faction"))
+            icon = icons.get((action, faction))
+            if icon is None:
+                icon = icons[(action, faction)] = _marker_icon(action, ctx.colours.get(faction, "#999999"))
+            place = rec.get("place_name") or rec.get("place")
+            body = "<hr>".join(texts[int(g)])
+            if n > 1:
+                body = f"<b>{n} events</b> here this week<hr>{body}"
+            if n > MAX_POPUP_EVENTS:
+                body += f"<hr><i>and {n - MAX_POPUP_EVENTS} more (events.csv)</i>"
+            props.append({"icon": "marker", "iconstyle": icon, "popup": f"<div class='gc-popup'>{body}</div>",
+                          "kind": "event", "tooltip": _esc(place) + (f" ({n})" if n > 1 else "")})
+        self.geoms = points[kept["row"].to_numpy()]
+        self.props = props
+        self.first = kept["s"].to_numpy(dtype=np.int64)
+        self.stop = self.first + 1
+
+    def note(self) -> str:
+        """What the markers leave out, for the page."""
+        if not self.events:
+            return ""
+        text = f"{self.events:,} events in {self.markers:,} markers (one per place, action and side a week)"
+        if self.dropped_markers:
+            text += (f"; {self.dropped_markers:,} markers ({self.events - self.shown_events:,} events) left out: "
+                     f"at most {MAX_MARKERS} places a week, the busiest")
+        return text + ". Every event is in events.csv."
+
+
+def _row_props(gdf: pd.DataFrame, make) -> list[dict]:
+    """``make(row)`` for each row, each distinct result one shared dict (merged by identity)."""
+    cache: dict[str, dict] = {}
     out = []
-    for geom, value in shapes(classes, mask=classes > 0, transform=ctx.heat_transform):
-        # Rounded out and back in: density bands, not staircases of cells.
-        out.append((int(value), shape(geom).buffer(cell * 0.9).buffer(-cell * 0.9).simplify(cell * 0.3)))
+    for rec in gdf.drop(columns=gdf.geometry.name).to_dict("records"):
+        p = make(rec)
+        key = json.dumps(p, sort_keys=True, separators=(",", ":"))
+        out.append(cache.setdefault(key, p))
     return out
 
 
-def _payload(feats: list[dict]):
-    """The time layer as a JS expression, in pieces (one per feature: no second copy of it all).
+def _parts(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Single parts of the projected geometries and the row each comes from."""
+    import shapely
 
-    Marker icons (data URIs) are stored once in ``gc_icons``, not per event.
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    ok = np.flatnonzero(_present(geoms))
+    parts, index = shapely.get_parts(geoms[ok], return_index=True)
+    return parts, ok[index]
+
+
+class TimeLayer:
+    """Every feature of the time layer: geometry in lon/lat, style, escaped popup and the steps
+    it is shown at; built layer by layer with vectorised geometry work."""
+
+    def __init__(self, ctx: RenderContext):
+
+        from geo_control.render.static import arrow_polygon, taken
+
+        n_steps = len(ctx.steps)
+        self.times = [_iso(st.start) for st in ctx.steps]
+        entries: list[tuple] = []
+        centre = _lonlat([box(*ctx.extent).centroid], ctx.crs)
+        # An invisible point at every step, so every step is on the slider even with no features.
+        entries.append((centre, [{"kind": "frame", "icon": "circle", "iconstyle": {
+            "radius": 0, "stroke": False, "fill": False, "interactive": False}}],
+            np.array([0]), np.array([n_steps])))
+
+        # Control areas, part by part: a part held unchanged for weeks is written once (so a
+        # popup names the side and status, not the week's total area: that is in stats.csv).
+        control = ctx.control
+        if len(control):
+            parts, rows = _parts(control)
+            first, stop = step_ranges(control, ctx.steps)
+            heads = _row_props(control, lambda r: self._control_style(ctx, r))
+            props = [heads[row] for row in rows]
+            entries.append((_lonlat(parts, ctx.crs, SIMPLIFY_M["control"]), props, first[rows], stop[rows]))
+
+        gains = taken(ctx.changes)
+        if len(gains):
+            first, stop = step_ranges(gains, ctx.steps)
+
+            def taken_props(r):
+                colour = style.darker(ctx.colours.get(str(r.get("faction")), "#999999"), 0.8)
+                text = (f"<b>Taken this week</b> by {_esc(ctx.labels.get(str(r.get('faction')), r.get('faction')))}"
+                        f" from {_esc(ctx.labels.get(str(r.get('from_faction')), r.get('from_faction')))}")
+                return {"style": {"color": colour, "weight": 2.5, "dashArray": "2 4", "fill": False},
+                        "popup": text, "kind": "taken"}
+
+            entries.append((_lonlat(gains.geometry.values, ctx.crs, SIMPLIFY_M["taken"]),
+                            _row_props(gains, taken_props), first, stop))
+
+        # Heat bands, every step's at once.
+        bands, levels, at = [], [], []
+        for i, st in enumerate(ctx.steps):
+            for band, poly in _heat_bands(ctx, st.label):
+                bands.append(poly)
+                levels.append(band)
+                at.append(i)
+        if bands:
+            heat_props = [{"style": {"stroke": False, "fillOpacity": 0.5,
+                                     "fillColor": style.HEATMAP_STOPS[min(b, len(style.HEATMAP_STOPS) - 1)]},
+                           "kind": "heat", "tooltip": "Fighting density"} for b in range(max(levels) + 1)]
+            at_arr = np.array(at, dtype=np.int64)
+            entries.append((_lonlat(np.array(bands, dtype=object), ctx.crs), [heat_props[b] for b in levels],
+                            at_arr, at_arr + 1))
+
+        fl = ctx.frontlines
+        if len(fl):
+            first, stop = step_ranges(fl, ctx.steps)
+
+            def front_props(r):
+                sides = (f"{_esc(ctx.labels.get(str(r.get('faction_a')), r.get('faction_a')))} / "
+                         f"{_esc(ctx.labels.get(str(r.get('faction_b')), r.get('faction_b')))}")
+                return {"style": {"color": style.FRONTLINE_COLOUR, "weight": 3},
+                        "popup": f"<b>Frontline</b><br>{sides}", "kind": "frontline"}
+
+            parts, rows = _parts(fl)
+            heads = _row_props(fl, front_props)
+            entries.append((_lonlat(parts, ctx.crs, SIMPLIFY_M["frontline"]), [heads[r] for r in rows],
+                            first[rows], stop[rows]))
+
+        adv = ctx.advances
+        if len(adv):
+            first, stop = step_ranges(adv, ctx.steps)
+            width = ctx.extent[2] - ctx.extent[0]
+            arrows = np.array([arrow_polygon(g, width) for g in adv.geometry.values], dtype=object)
+
+            def advance_props(r):
+                colour = ctx.colours.get(str(r.get("faction")), "#999999")
+                text = (f"<b>Advance</b> · {_esc(ctx.labels.get(str(r.get('faction')), r.get('faction')))}<br>"
+                        f"from {_esc(r.get('from_place'))} towards {_esc(r.get('target'))}"
+                        f"<br>{_esc(r.get('distance_km'))} km · {_esc(r.get('date'))}")
+                return {"style": {"color": style.ADVANCE_EDGE, "weight": 1, "fillColor": colour,
+                                  "fillOpacity": 0.9}, "popup": text, "kind": "advance"}
+
+            entries.append((_lonlat(arrows, ctx.crs), _row_props(adv, advance_props), first, stop))
+
+        self.markers = EventMarkers(ctx)
+        entries.append((self.markers.geoms, self.markers.props, self.markers.first, self.markers.stop))
+        self.features = _merge(entries)
+
+    @staticmethod
+    def _control_style(ctx: RenderContext, r: dict) -> dict:
+        status = str(r.get("status", "held"))
+        fid = str(r.get("faction"))
+        if status == "contested":
+            sides = r.get("factions") or ""
+            stl = {"color": style.CONTESTED_COLOUR, "weight": 1.5, "dashArray": "4 3",
+                   "fillColor": style.CONTESTED_COLOUR, "fillOpacity": 0.3}
+            text = f"<b>Contested</b> {_esc(sides)}"
+        else:
+            colour = ctx.colours.get(fid, "#999999")
+            stl = {"color": style.darker(colour), "weight": 1, "fillColor": colour,
+                   "fillOpacity": style.STATUS_ALPHA.get(status, 0.45)}
+            if status == "besieged":
+                stl.update(color=style.BESIEGED_EDGE, weight=2, dashArray="6 3")
+            text = f"<b>{_esc(ctx.labels.get(fid, fid))}</b> · {_esc(status)}"
+        return {"style": stl, "popup": text, "kind": "control"}
+
+    def payload(self):
+        """The time layer as a JS expression, in pieces (one per feature: no second copy of it all).
+
+        A feature is written as ``[properties, times, geometry type, coordinates]``: properties
+        an index into ``gc_props``, times indices into ``gc_times``, coordinates delta-encoded
+        integers (``_geometry_json``); styles, icons, popups and tooltips are stored once in
+        ``gc_styles``, ``gc_icons``, ``gc_popups`` and ``gc_tooltips``. ``gcTimeData`` turns it
+        back into GeoJSON in the page.
+        """
+        tables: dict[str, dict[str, int]] = {k: {} for k in SHARED}
+        props_table: dict[str, int] = {}
+        by_id: dict[int, int] = {}
+        yield 'gcTimeData({"type":"FeatureCollection","features":['
+        for i, (geom, props, steps) in enumerate(self.features):
+            index = by_id.get(id(props))
+            if index is None:
+                p: dict[str, Any] = {}
+                for k, v in props.items():
+                    if k in tables:
+                        key = json.dumps(v, sort_keys=True, separators=(",", ":"))
+                        p[SHARED[k]] = tables[k].setdefault(key, len(tables[k]))
+                    else:
+                        p[k] = v
+                index = by_id[id(props)] = props_table.setdefault(
+                    json.dumps(p, sort_keys=True, separators=(",", ":")), len(props_table))
+            times = ",".join(map(str, steps))
+            yield f'{"," if i else ""}[{index},[{times}],{_geometry_json(geom)}]'
+        yield '],"gc_times":' + _safe_json(self.times)
+        yield ',"gc_props":' + _safe_json([json.loads(k) for k in props_table])
+        for k, name in SHARED.items():
+            yield f',"{name}s":{_safe_json([json.loads(v) for v in tables[k]])}'
+        yield "})"
+
+
+def _ints(coords: np.ndarray) -> str:
+    """A ring or line as 'x0,y0,dx1,dy1,...' in units of 10^-DECIMALS degree."""
+    q = np.rint(coords * 10**DECIMALS).astype(np.int64)
+    q[1:] -= q[:-1].copy()
+    return ",".join(map(str, q.ravel().tolist()))
+
+
+#: Geometry type codes of the page's compact features (``gcTimeData`` reads them).
+GEOMETRY_CODES = {"Point": 0, "LineString": 1, "MultiLineString": 2, "Polygon": 3, "MultiPolygon": 4}
+
+
+def _geometry_json(geom) -> str:
+    """``code,coordinates`` of a geometry in lon/lat (already rounded to ``DECIMALS``).
+
+    Points as ``[x,y]``; lines and polygon rings as delta-encoded integers (rings without their
+    closing vertex): about half the bytes of decimal pairs.
     """
-    icons: dict[str, int] = {}
-    yield 'gcTimeData({"type":"FeatureCollection","features":['
-    for i, f in enumerate(feats):
-        props = f["properties"]
-        if "iconstyle" in props:
-            props = dict(props)
-            key = json.dumps(props.pop("iconstyle"), sort_keys=True, separators=(",", ":"))
-            props["gc_icon"] = icons.setdefault(key, len(icons))
-            f = {**f, "properties": props}
-        yield ("," if i else "") + _safe_json(f)
-    yield f'],"gc_icons":{_safe_json([json.loads(k) for k in icons])}}})'
+    import shapely
+
+    kind = geom.geom_type
+    if kind == "Point":
+        return f"0,[{geom.x!r},{geom.y!r}]"
+    if kind in ("LineString", "LinearRing"):
+        return f"1,[{_ints(shapely.get_coordinates(geom))}]"
+    if kind == "MultiLineString":
+        return "2,[" + ",".join(f"[{_ints(shapely.get_coordinates(g))}]" for g in geom.geoms) + "]"
+    if kind == "Polygon":
+        return f"3,{_rings(geom)}"
+    if kind == "MultiPolygon":
+        return "4,[" + ",".join(_rings(g) for g in geom.geoms) + "]"
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type in GEOMETRY_CODES and g.geom_type != "MultiPolygon"]
+    polys = [g for g in parts if g.geom_type == "Polygon"]  # a collection: its polygons, else its first part
+    if polys:
+        return "4,[" + ",".join(_rings(g) for g in polys) + "]"
+    return _geometry_json(parts[0]) if parts else "0,[0,0]"
+
+
+def _rings(poly) -> str:
+    import shapely
+
+    rings = [poly.exterior, *poly.interiors]
+    return "[" + ",".join(f"[{_ints(shapely.get_coordinates(r)[:-1])}]" for r in rings) + "]"
 
 
 def time_features(ctx: RenderContext) -> list[dict]:
-    """Every feature of the time layer, with its style, escaped popup and the steps it is in."""
-    from geo_control.render.static import arrow_polygon, taken
-
-    feats: list[tuple] = []
-    # Projected, simplified and reprojected once for the whole series, then taken step by step.
-    control_all = _to_wgs84(ctx.control, 150.0)
-    taken_all = _to_wgs84(taken(ctx.changes), 150.0)
-    frontlines_all = _to_wgs84(ctx.frontlines, 100.0)
-    events_all = _to_wgs84(ctx.events)
-    width = ctx.extent[2] - ctx.extent[0]
-    centre = gpd.GeoSeries([box(*ctx.extent).centroid], crs=ctx.crs).to_crs(STORAGE_CRS).iloc[0]
-    for st in ctx.steps:
-        t = _iso(st.start)
-        # An invisible point per step, so every step is on the slider even with no features.
-        feats.append((centre, t, {"kind": "frame", "icon": "circle",
-                                  "iconstyle": {"radius": 0, "stroke": False, "fill": False, "interactive": False}}))
-        control = control_all[control_all["step"] == st.label] if len(control_all) else control_all
-        for _, r in control.iterrows():
-            status = str(r.get("status", "held"))
-            fid = str(r.get("faction"))
-            if status == "contested":
-                sides = r.get("factions") if "factions" in r else ""
-                stl = {"color": style.CONTESTED_COLOUR, "weight": 1.5, "dashArray": "4 3",
-                       "fillColor": style.CONTESTED_COLOUR, "fillOpacity": 0.3}
-                text = f"<b>Contested</b> {_esc(sides)}"
-            else:
-                colour = ctx.colours.get(fid, "#999999")
-                stl = {"color": style.darker(colour), "weight": 1, "fillColor": colour,
-                       "fillOpacity": style.STATUS_ALPHA.get(status, 0.45)}
-                if status == "besieged":
-                    stl.update(color=style.BESIEGED_EDGE, weight=2, dashArray="6 3")
-                text = f"<b>{_esc(ctx.labels.get(fid, fid))}</b> · {_esc(status)}"
-            area = r.get("area_km2")
-            if area is not None and not (isinstance(area, float) and np.isnan(area)):
-                text += f"<br>{float(area):,.0f} km²"
-            f = _feature(r.geometry, t, {"style": stl, "popup": text, "kind": "control"})
-            if f:
-                feats.append(f)
-        ch = taken_all[taken_all["step"] == st.label] if len(taken_all) else taken_all
-        for _, r in ch.iterrows():
-            colour = style.darker(ctx.colours.get(str(r.get("faction")), "#999999"), 0.8)
-            text = (f"<b>Taken this week</b> by {_esc(ctx.labels.get(str(r.get('faction')), r.get('faction')))}"
-                    f" from {_esc(ctx.labels.get(str(r.get('from_faction')), r.get('from_faction')))}")
-            f = _feature(r.geometry, t, {"style": {"color": colour, "weight": 2.5, "dashArray": "2 4",
-                                                   "fill": False}, "popup": text, "kind": "taken"})
-            if f:
-                feats.append(f)
-        bands = _heat_bands(ctx, st.label)
-        if bands:
-            g = gpd.GeoDataFrame({"band": [b for b, _ in bands]}, geometry=[p for _, p in bands], crs=ctx.crs)
-            for _, r in g.to_crs(STORAGE_CRS).iterrows():
-                colour = style.HEATMAP_STOPS[min(int(r["band"]), len(style.HEATMAP_STOPS) - 1)]
-                f = _feature(r.geometry, t, {"style": {"stroke": False, "fillColor": colour, "fillOpacity": 0.5},
-                                             "kind": "heat", "tooltip": "Fighting density"})
-                if f:
-                    feats.append(f)
-        fl = frontlines_all[frontlines_all["step"] == st.label] if len(frontlines_all) else frontlines_all
-        for _, r in fl.iterrows():
-            sides = f"{_esc(ctx.labels.get(str(r.get('faction_a')), r.get('faction_a')))} / " \
-                    f"{_esc(ctx.labels.get(str(r.get('faction_b')), r.get('faction_b')))}"
-            f = _feature(r.geometry, t, {"style": {"color": style.FRONTLINE_COLOUR, "weight": 3},
-                                         "popup": f"<b>Frontline</b><br>{sides}", "kind": "frontline"})
-            if f:
-                feats.append(f)
-        adv = ctx.advances[ctx.advances["step"] == st.label] if len(ctx.advances) else ctx.advances
-        for _, r in adv.iterrows():
-            poly = arrow_polygon(r.geometry, width)
-            if poly is None:
-                continue
-            geom = gpd.GeoSeries([poly], crs=ctx.crs).to_crs(STORAGE_CRS).iloc[0]
-            colour = ctx.colours.get(str(r.get("faction")), "#999999")
-            text = (f"<b>Advance</b> · {_esc(ctx.labels.get(str(r.get('faction')), r.get('faction')))}<br>"
-                    f"from {_esc(r.get('from_place'))} towards {_esc(r.get('target'))}"
-                    f"<br>{_esc(r.get('distance_km'))} km · {_esc(r.get('date'))}")
-            f = _feature(geom, t, {"style": {"color": style.ADVANCE_EDGE, "weight": 1, "fillColor": colour,
-                                             "fillOpacity": 0.9}, "popup": text, "kind": "advance"})
-            if f:
-                feats.append(f)
-        ev = events_all[events_all["step"] == st.label] if len(events_all) else events_all
-        for _, r in ev.iterrows():
-            colour = ctx.colours.get(str(r.get("faction")), "#999999")
-            f = _feature(r.geometry, t, {"icon": "marker", "iconstyle": _marker_icon(str(r.get("action")), colour),
-                                         "popup": _popup_event(r), "kind": "event",
-                                         "tooltip": _esc(r.get("place_name") or r.get("place"))})
-            if f:
-                feats.append(f)
-    return _merge(feats)
+    """The time layer as plain GeoJSON features (``times`` listing their steps): for tests and tools."""
+    layer = TimeLayer(ctx)
+    return [{"type": "Feature", "geometry": mapping(geom), "properties": {"times": [layer.times[s] for s in steps],
+                                                                         **props}}
+            for geom, props, steps in layer.features]
 
 
-def _legend_html(ctx: RenderContext) -> str:
+def _legend_html(ctx: RenderContext, note: str = "") -> str:
     from geo_control.render.static import series_items
 
     rows = []
@@ -352,13 +631,15 @@ def _legend_html(ctx: RenderContext) -> str:
         "margin-right:6px;vertical-align:-2px}.gc-title{left:54px;top:10px}.gc-title b{font-size:15px}"
         ".gc-credits{left:130px;right:70px;bottom:0;padding:2px 6px;font-size:9px;color:#555;border-radius:0;"
         "box-shadow:none;background:rgba(255,255,255,.8)}"
+        ".gc-note{font-size:10px;color:#555}.gc-popup hr{margin:4px 0;border:0;border-top:1px solid #ddd}"
         ".gc-popup blockquote{margin:4px 0;padding-left:6px;border-left:3px solid #ccc;max-width:320px}"
         ".gc-town{font:11px Arial,sans-serif;color:#333;white-space:nowrap;text-shadow:0 0 2px #fff,0 0 2px #fff}"
         ".gc-town span{display:inline-block;width:5px;height:5px;border-radius:50%;background:#333;"
         "margin-right:4px;vertical-align:1px}"
         f".leaflet-container{{background:{style.BASE['sea']}}}</style>"
         f"<div class='gc-box gc-title'><b>Territorial control and fighting — {where}</b><br>"
-        f"{_esc(first)} to {_esc(last)} · use the slider below to change week</div>"
+        f"{_esc(first)} to {_esc(last)} · use the slider below to change week"
+        + (f"<br><span class='gc-note'>{_esc(note)}</span>" if note else "") + "</div>"
         "<div class='gc-box gc-legend'><b>Legend</b><br>" + "<br>".join(rows) + "</div>"
         f"<div class='gc-box gc-credits'>{_esc(style.CREDITS)}</div>"
     )
@@ -442,7 +723,7 @@ def write_html(ctx: RenderContext, layers, settings, path: Path) -> Path:
             html=f"<div class='gc-town'><span></span>{_esc(r['name'])}</div>", icon_size=(140, 16),
             icon_anchor=(3, 8)), interactive=False).add_to(towns)
     towns.add_to(m)
-    feats = time_features(ctx)
+    layer = TimeLayer(ctx)
     period = _period(ctx)
     duration = _duration(ctx.steps[0].start, ctx.steps[0].end) if ctx.steps else "P6D"
     # folium/jinja gets a placeholder; the (large) JSON goes in after templating, ids and
@@ -456,7 +737,7 @@ def write_html(ctx: RenderContext, layers, settings, path: Path) -> Path:
     folium.LayerControl(collapsed=True).add_to(m)
     m.fit_bounds([[south, west], [north, east]])
     root: Any = m.get_root()
-    root.html.add_child(folium.Element(_legend_html(ctx)))
+    root.html.add_child(folium.Element(_legend_html(ctx, layer.markers.note())))
     root.title = "geo_control: territorial control"
     page = _inline_assets(root.render())
     # folium's template logs every date to the console; keep the page quiet.
@@ -472,7 +753,7 @@ def write_html(ctx: RenderContext, layers, settings, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as fh:
         fh.write(head)
-        fh.writelines(_payload(feats))
+        fh.writelines(layer.payload())
         fh.write(tail)
     return path
 
