@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,7 +163,9 @@ def run(
             close(client)
     log.info("%d reports: %d events, %d unresolved mentions", len(documents), len(events), len(unresolved))
     basemap = load_basemap(data)
-    layers = build(events, basemap, settings, factions, baseline=baseline_gdf, reuse=cache)
+    # Steps are built on forked workers, like the maps (the reference machines have two cores).
+    layers = build(events, basemap, settings, factions, baseline=baseline_gdf, reuse=cache,
+                   workers=min(2, os.cpu_count() or 1))
 
     with staged_output(Path(out)) as stage:
         files = write_tables(events, unresolved, layers.stats, stage)

@@ -129,3 +129,13 @@ def test_a_damaged_store_is_ignored(basemap, factions, caplog, tmp_path):
     warm = build(frame(campaign()), basemap, Settings(), factions, reuse=True)
     assert reused(caplog) == 0
     assert_same(warm, cold)
+
+
+def test_steps_built_on_worker_processes_are_the_same(basemap, factions, monkeypatch):
+    import sys
+
+    build_module = sys.modules["geo_control.model.build"]  # the module (the package exports the function)
+    rows = campaign() + [ev(9, "2017-10-31", "isis", "capture", "Mayadin", MAYADIN)]
+    single = build(frame(rows), basemap, Settings(), factions)
+    monkeypatch.setattr(build_module._StepJob, "CHUNK", 2)  # several chunks for two workers
+    assert_same(build(frame(rows), basemap, Settings(), factions, workers=2), single)

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import logging
 import math
+import multiprocessing
 from collections import defaultdict
 from typing import Any
 
@@ -229,13 +230,14 @@ def _series_start(prepared: pd.DataFrame, settings) -> dt.date | None:
 
 
 def build(events_df: pd.DataFrame, basemap, settings, factions, baseline: gpd.GeoDataFrame | None = None,
-          reuse: bool = False) -> Layers:
+          reuse: bool = False, workers: int = 1) -> Layers:
     """The dated layers (places, events, control, frontlines, advances, changes, stats) from events.
 
     ``events_df`` has the EVENT_COLUMNS schema; ``baseline`` is an optional starting map
     (polygons with a ``faction`` column, see ``read_baseline``). Every layer is in EPSG:4326.
     ``reuse`` copies the steps whose inputs are unchanged since the last run from the on-disk
     step store (``geo_control.model.reuse``) and keeps this run's steps there; same layers.
+    ``workers`` > 1 builds the steps on that many forked processes; same layers.
     """
     events_df = _with_columns(events_df)
     prepared = prepare_events(events_df)
@@ -244,52 +246,49 @@ def build(events_df: pd.DataFrame, basemap, settings, factions, baseline: gpd.Ge
     tl = timeline(events_df, steps, settings, cells)
     base = _baseline(baseline, cells, factions) if baseline is not None and len(baseline) else None
     painter = Painter(cells, tl, settings, base)
-    dissolve = _Dissolver(cells)
 
     store = StepStore.open(global_key(settings, cells_key(settings), baseline) if reuse else None)
     digests = StepDigests(tl, painter.half_life, painter.min_confidence)
+    days = [step.end - dt.timedelta(days=1) for step in steps]
+    keys = [digests(t, step, days[t]) for t, step in enumerate(steps)]
+    outs: dict[int, StepOutput | None] = {t: store.get(k) for t, k in enumerate(keys)}
+    changes: dict[int, tuple[list, list] | None] = {t: store.get_change((keys[t - 1], keys[t]))
+                                                     for t in range(1, len(steps))}
+    spans = _PlaceSpans(tl, painter, cells)
+    todo = sorted({t for t, o in outs.items() if o is None} | {t for t, c in changes.items() if c is None})
+    job = _StepJob(steps, days, painter, spans, cells, _Dissolver(cells), outs, changes)
+    for t, out, changed in job.run(todo, workers):
+        if out is not None:
+            outs[t] = out
+            store.put(keys[t], out)
+        if changed is not None:
+            changes[t] = changed
+            store.put_change((keys[t - 1], keys[t]), *changed)
+
     control_rows: list[dict] = []
     control_geoms: list = []
-    spans = _PlaceSpans(tl, painter, cells)
     front_rows: list[dict] = []
     front_geoms: list = []
     change_rows: list[dict] = []
     change_geoms: list = []
     stats_rows: list[dict] = []
-    prev: tuple[int, bytes, Painting | None] | None = None
     for t, step in enumerate(steps):
-        day = step.end - dt.timedelta(days=1)
-        dated = {"step": step.label, "valid_from": _utc(step.start), "valid_to": _utc(step.end)}
-        digest = digests(t, step, day)
-        out = store.get(digest)
-        painting: Painting | None = None
-        if out is None:
-            painting = painter.paint(t, day)
-            out = _step_output(painting, cells, dated, dissolve)
-            out.part_points = spans.add(t, painting, dated)
-            store.put(digest, out)
-        else:
-            spans.add(t, None, dated, points=out.part_points)
+        out = outs[t]
+        assert out is not None
+        spans.add(t, None, _dated(step), points=out.part_points)
         control_rows += out.control_rows
         control_geoms += out.control_geoms
         stats_rows += out.stats_rows
         front_rows += out.front_rows
         front_geoms += out.front_geoms
-        if prev is not None:
-            pair = (prev[1], digest)
-            changed = store.get_change(pair)
-            if changed is None:
-                before = prev[2] or painter.paint(prev[0], steps[prev[0]].end - dt.timedelta(days=1))
-                painting = painting or painter.paint(t, day)
-                changed = ([], [])
-                _changes(before, painting, cells, dated, changed[0], changed[1], dissolve)
-                store.put_change(pair, *changed)
+        if t:
+            changed = changes[t]
+            assert changed is not None
             change_rows += changed[0]
             change_geoms += changed[1]
-        prev = (t, digest, painting)
     store.save()
     if reuse:
-        log.info("model: %d of %d steps reused from the last run", store.hits, len(steps))
+        log.info("model: %d of %d steps reused from the last run", len(steps) - len(todo), len(steps))
 
     place_rows, place_geoms = spans.finish(steps)
     layers = Layers(
@@ -306,6 +305,76 @@ def build(events_df: pd.DataFrame, basemap, settings, factions, baseline: gpd.Ge
     log.info("built %d steps: %d control areas, %d frontlines, %d advances, %d changes", len(steps),
              len(layers.control), len(layers.frontlines), len(layers.advances), len(layers.changes))
     return layers
+
+
+def _dated(step: Step) -> dict:
+    return {"step": step.label, "valid_from": _utc(step.start), "valid_to": _utc(step.end)}
+
+
+# Set in the parent before forking; the workers read it (nothing big is pickled to them).
+_JOB: dict[str, _StepJob] = {}
+
+
+class _StepJob:
+    """Builds the steps (and the changes into them) that the step store did not have.
+
+    Steps only depend on the timeline, so they can be built in any order or process: chunks
+    of consecutive steps go to forked workers, each painting a chunk's first step's
+    predecessor again for its changes. Results are the same rows in the same order.
+    """
+
+    CHUNK = 8
+
+    def __init__(self, steps, days, painter, spans, cells, dissolve, outs, changes):
+        self.steps, self.days, self.painter, self.spans = steps, days, painter, spans
+        self.cells, self.dissolve, self.outs, self.changes = cells, dissolve, outs, changes
+
+    def run(self, todo: list[int], workers: int):
+        chunks = [todo[i:i + self.CHUNK] for i in range(0, len(todo), self.CHUNK)]
+        workers = min(workers, len(chunks))
+        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            _JOB["job"] = self
+            try:
+                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                    for done in pool.imap(_run_chunk, chunks):
+                        yield from done
+            finally:
+                _JOB.clear()
+        else:
+            for chunk in chunks:
+                yield from self.chunk(chunk)
+
+    def chunk(self, ts: list[int]) -> list[tuple[int, StepOutput | None, tuple[list, list] | None]]:
+        done = []
+        paintings: dict[int, Painting] = {}
+
+        def painting(t: int) -> Painting:
+            if t not in paintings:
+                paintings[t] = self.painter.paint(t, self.days[t])
+            return paintings[t]
+
+        for t in ts:
+            dated = _dated(self.steps[t])
+            out = None
+            if self.outs[t] is None:
+                p = painting(t)
+                out = _step_output(p, self.cells, dated, self.dissolve)
+                day = self.days[t]
+                state = live_states(self.painter.tl.states[t], day, self.painter.half_life,
+                                    self.painter.min_confidence)
+                out.part_points = self.spans.part_points(state, p)
+            changed: tuple[list, list] | None = None
+            if t and self.changes[t] is None:
+                changed = ([], [])
+                _changes(painting(t - 1), painting(t), self.cells, dated, changed[0], changed[1], self.dissolve)
+            for old in [k for k in paintings if k < t]:
+                del paintings[old]
+            done.append((t, out, changed))
+        return done
+
+
+def _run_chunk(ts: list[int]):
+    return _JOB["job"].chunk(ts)
 
 
 def _step_output(painting: Painting, cells: Cells, dated: dict, dissolve: _Dissolver) -> StepOutput:
@@ -586,7 +655,7 @@ class _PlaceSpans:
         state = live_states(self.tl.states[t], day, painter.half_life, painter.min_confidence)
         part_points: dict[tuple[str, str], Any] = {} if points is None else points
         if points is None and painting is not None:
-            part_points = self._part_points(state, painting)
+            part_points = self.part_points(state, painting)
         seen = set()
         for key, (whole, parts) in state.items():
             entries = [("", whole)] + [(_bearing_name(b), ev) for b, ev in parts] if parts else [("", whole)]
@@ -607,7 +676,7 @@ class _PlaceSpans:
             self._close(ident)
         return part_points
 
-    def _part_points(self, state: dict, painting: Painting) -> dict:
+    def part_points(self, state: dict, painting: Painting) -> dict:
         """Where each part of a split place is drawn: a point on the ground its source paints."""
         out: dict[tuple[str, str], Any] = {}
         for key, (_whole, parts) in state.items():
