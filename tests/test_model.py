@@ -365,3 +365,13 @@ def test_stale_evidence_is_no_longer_drawn(basemap, factions):
     assert "Mayadin" not in set(places_at(layers, "2018-W10")["place_id"])
     kept = run(basemap, factions, rows, half_life_days=28, min_confidence=0)
     assert holder(kept, "2018-W10", MAYADIN) == ("isis", "held")
+
+
+def test_half_of_a_place_whose_cell_is_empty_is_no_ground():
+    # Found at 10,000 reports: a settlement whose cell the country outline cut away has empty
+    # bounds (NaN), and "the northern part of X" built a polygon of NaNs.
+    from geo_control.model.areas import _half_plane
+
+    assert _half_plane(100.0, 200.0, 0.0, shapely.Polygon()).is_empty
+    assert _half_plane(float("nan"), 200.0, 0.0, shapely.box(0, 0, 10, 10)).is_empty
+    assert _half_plane(5.0, 5.0, 0.0, shapely.box(0, 0, 10, 10)).area > 0

@@ -308,7 +308,8 @@ class Painter:
 
 def _half_plane(x: float, y: float, bearing: float, geom):
     """The side of a line across (x, y) that faces ``bearing`` (degrees clockwise from north)."""
-    if math.isnan(bearing):
+    if math.isnan(bearing) or geom.is_empty or not (math.isfinite(x) and math.isfinite(y)):
+        # A cell can be empty (a settlement whose cell the country outline cut away): no side.
         return shapely.Polygon()
     x0, y0, x1, y1 = geom.bounds
     size = 4 * max(x1 - x0, y1 - y0, 1000.0)
