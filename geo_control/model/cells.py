@@ -368,7 +368,12 @@ def corridor_cells(cells: Cells, band, line) -> np.ndarray:
     cand = cells.tree.query(band, predicate="intersects")
     cand = np.setdiff1d(cand, crossed)
     if len(cand):
-        share = shapely.area(shapely.intersection(cells.geoms[cand], band, grid_size=GRID)) / np.maximum(
-            shapely.area(cells.geoms[cand]), 1.0)
+        # Only compared with one half: the floating-point overlay is exact enough and several
+        # times faster than snap-rounding (9,000 advances at 10,000 reports).
+        try:
+            inter = shapely.intersection(cells.geoms[cand], band)
+        except shapely.errors.GEOSException:
+            inter = shapely.intersection(cells.geoms[cand], band, grid_size=GRID)
+        share = shapely.area(inter) / np.maximum(shapely.area(cells.geoms[cand]), 1.0)
         cand = cand[share >= 0.5]
     return np.unique(np.concatenate([crossed, cand])).astype(np.int64)

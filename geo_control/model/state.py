@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from geo_control.crs import destination, distance_km
 from geo_control.records import CONTROL_ACTIONS, CONTROLLING_MODALITIES, Step
@@ -197,45 +196,56 @@ class _OtherSide:
             if fac and fac != "unknown":
                 self.by_doc.setdefault(doc, Counter())[fac] += 1
         ok = df["lat"].notna() & df["lon"].notna() & (df["faction"] != "") & (df["faction"] != "unknown")
-        self.lat = df.loc[ok, "lat"].to_numpy(float)
-        self.lon = df.loc[ok, "lon"].to_numpy(float)
-        self.day = np.array([d.toordinal() for d in df.loc[ok, "day"]], dtype=np.int64)
-        self.fac = df.loc[ok, "faction"].to_numpy(object)
-        self.doc = df.loc[ok, "doc"].to_numpy(object)
-        # Every answer lies within NEARBY_KM: a lon/lat tree narrows the candidates first, so a
-        # question costs the events near it, not all of them (quadratic at 200,000 events).
-        self.tree = cKDTree(np.column_stack([self.lon, self.lat])) if len(self.lat) else None
+        day = np.array([d.toordinal() for d in df.loc[ok, "day"]], dtype=np.int64)
+        # Sorted by day, so the events within NEARBY_DAYS of a question are one slice; and by
+        # report, so a report's own events are one lookup: a question costs the events near it
+        # in time or in its report, not all of them (quadratic at 200,000 events).
+        order = np.argsort(day, kind="stable")
+        self.day = day[order]
+        self.lat = df.loc[ok, "lat"].to_numpy(float)[order]
+        self.lon = df.loc[ok, "lon"].to_numpy(float)[order]
+        self.fac = df.loc[ok, "faction"].to_numpy(object)[order]
+        doc_of = df.loc[ok, "doc"].to_numpy(object)[order]
+        self.doc_rows: dict[str, np.ndarray] = {}
+        if len(doc_of):
+            codes, uniques = pd.factorize(doc_of)
+            by_code = np.argsort(codes, kind="stable")
+            bounds = np.searchsorted(codes[by_code], np.arange(len(uniques) + 1))
+            self.doc_rows = {str(u): by_code[bounds[k]:bounds[k + 1]] for k, u in enumerate(uniques)}
+
+    def _km(self, rows: np.ndarray | slice, lon: float, lat: float) -> np.ndarray:
+        # Equirectangular distance is enough to find neighbours within tens of km.
+        dx = (self.lon[rows] - lon) * 111.32 * math.cos(math.radians(lat))
+        dy = (self.lat[rows] - lat) * 110.57
+        return np.hypot(dx, dy)
 
     def __call__(self, faction: str, doc: str, lon: float, lat: float, day: dt.date) -> str | None:
-        tree = self.tree
-        located = tree is not None and not math.isnan(lat)
-        if tree is not None and located:
-            # A box query (Chebyshev radius in degrees) holds every event within NEARBY_KM by
-            # the equirectangular distance below, which then decides exactly as before.
-            cos_lat = max(math.cos(math.radians(lat)), 1e-6)
-            box = max(NEARBY_KM / (111.32 * cos_lat), NEARBY_KM / 110.57) * 1.000001
-            near_idx = np.array(sorted(tree.query_ball_point([lon, lat], box, p=np.inf)), dtype=np.int64)
-            fac, doc_of = self.fac[near_idx], self.doc[near_idx]
-            # Equirectangular distance is enough to find neighbours within tens of km.
-            dx = (self.lon[near_idx] - lon) * 111.32 * cos_lat
-            dy = (self.lat[near_idx] - lat) * 110.57
-            km = np.hypot(dx, dy)
-            days = np.abs(self.day[near_idx] - day.toordinal())
-            other = fac != faction
-            here = other & (km < 1.0) & (days <= NEARBY_DAYS)
+        located = len(self.lat) > 0 and not math.isnan(lat)
+        if located:
+            d = day.toordinal()
+            window = slice(int(np.searchsorted(self.day, d - NEARBY_DAYS, side="left")),
+                           int(np.searchsorted(self.day, d + NEARBY_DAYS, side="right")))
+            fac_w = self.fac[window]
+            km_w = self._km(window, lon, lat)
+            other_w = fac_w != faction
+            here = other_w & (km_w < 1.0)
             if here.any():
-                return _most_common(fac[here])
-            same_doc = other & (doc_of == doc) & (km <= NEARBY_KM)
-            if same_doc.any():
-                k = np.flatnonzero(same_doc)
-                return str(fac[k[np.lexsort((fac[k].astype(str), km[k]))[0]]])
+                return _most_common(fac_w[here])
+            rows = self.doc_rows.get(doc)
+            if rows is not None and len(rows):
+                fac_d = self.fac[rows]
+                km_d = self._km(rows, lon, lat)
+                same_doc = (fac_d != faction) & (km_d <= NEARBY_KM)
+                if same_doc.any():
+                    k = np.flatnonzero(same_doc)
+                    return str(fac_d[k[np.lexsort((fac_d[k].astype(str), km_d[k]))[0]]])
         counts = {f: n for f, n in self.by_doc.get(doc, Counter()).items() if f != faction}
         if counts:
             return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
         if located:
-            near = other & (km <= NEARBY_KM) & (days <= NEARBY_DAYS)
+            near = other_w & (km_w <= NEARBY_KM)
             if near.any():
-                return _most_common(fac[near])
+                return _most_common(fac_w[near])
         return None
 
 
