@@ -80,6 +80,18 @@ def _text(value) -> object:
     return str(value)
 
 
+def _texts(series: pd.Series) -> pd.Series:
+    """``_text`` of every value; values already text are kept as they are (most of them: the
+    per-value call dominated preparing the layers)."""
+    values = series.to_numpy(dtype=object)
+    text = np.fromiter((type(v) is str for v in values), dtype=bool, count=len(values))
+    if not text.all():
+        values = values.copy()
+        rest = np.flatnonzero(~text)
+        values[rest] = [_text(v) for v in values[rest]]
+    return pd.Series(values, index=series.index, dtype=object)
+
+
 def utc_datetimes(series: pd.Series) -> pd.Series:
     """Timezone-aware UTC datetimes; naive values are taken as UTC."""
     s = pd.to_datetime(series, utc=True)
@@ -116,7 +128,7 @@ def prepare_layer(name: str, gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
             if pd.api.types.is_datetime64_any_dtype(s):
                 s = utc_datetimes(s)
             else:
-                s = s.map(_text).astype(object)
+                s = _texts(s)
         columns[col] = s
     out = gpd.GeoDataFrame(columns, geometry=geometry.values, crs=STORAGE_CRS)
     if len(out.columns) == 1:  # geometry only
@@ -180,8 +192,9 @@ def write_geopackage(layers: Layers, factions, path: str | Path) -> Path:
     # GDAL stamps gpkg_contents.last_change with the clock unless told a date: use the end of
     # the last step so the same inputs give the same file.
     stamp = f"{layers.steps[-1].end.isoformat()}T00:00:00Z" if layers.steps else "2000-01-01T00:00:00Z"
-    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
-    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": stamp})
+    previous = {k: pyogrio.get_gdal_config_option(k) for k in ("OGR_CURRENT_DATE", "OGR_SQLITE_SYNCHRONOUS")}
+    # No fsync per transaction: the file is a temporary one until complete and moved into place.
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": stamp, "OGR_SQLITE_SYNCHRONOUS": "OFF"})
     try:
         write_layers(frames, tmp)
         pyogrio.write_dataframe(
@@ -196,6 +209,6 @@ def write_geopackage(layers: Layers, factions, path: str | Path) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     finally:
-        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
+        pyogrio.set_gdal_config_options(previous)
     log.info("wrote %s (%s)", path, ", ".join(f"{n} {len(f)}" for n, f in frames.items()))
     return path
