@@ -96,7 +96,7 @@ def _plain_column(series: pd.Series) -> list:
     (the per-value call dominated writing 200,000 events)."""
     kind = series.dtype.kind if isinstance(series.dtype, np.dtype) else ""
     if kind == "f":
-        out = []
+        out: list[float | None] = []
         for v in series.to_numpy().tolist():
             if math.isnan(v) or math.isinf(v):
                 out.append(None)
