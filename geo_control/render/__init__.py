@@ -7,6 +7,7 @@ context) in step order, and assembles the animation from frames the workers retu
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import multiprocessing
 import os
@@ -26,24 +27,48 @@ WORKERS = 2
 _JOB: dict = {}
 
 
-def _downscale(fig, width: int) -> np.ndarray:
-    """The figure's last rendering as an RGB array ``width`` pixels wide."""
+def _shrink(rgb: np.ndarray, width: int) -> np.ndarray:
+    """An RGB array resized to ``width`` pixels wide (Lanczos)."""
     from PIL import Image
 
-    img = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[:, :, :3])
+    img = Image.fromarray(rgb)
     if img.width != width:
         img = img.resize((width, round(img.height * width / img.width)), Image.Resampling.LANCZOS)
     return np.asarray(img)
 
 
-def _legend_patch(ctx, settings) -> tuple[tuple[int, int, int, int], np.ndarray]:
+def _downscale(fig, width: int) -> np.ndarray:
+    """The figure's last rendering as an RGB array ``width`` pixels wide."""
+    return _shrink(np.asarray(fig.canvas.buffer_rgba())[:, :, :3], width)
+
+
+def _png_frame(data: bytes, width: int) -> np.ndarray:
+    """The GIF frame of a saved map PNG: the same pixels as ``_downscale`` of the figure that wrote it."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as img:
+        rgba = np.asarray(img.convert("RGBA"))
+    return _shrink(np.ascontiguousarray(rgba[:, :, :3]), width)
+
+
+def _legend_patch(ctx, settings, store=None, key: str = "") -> tuple[tuple[int, int, int, int], np.ndarray]:
     """The side panel with the series' legend, as pixels of a GIF frame: (box, pixels).
 
     GIF frames are the weekly maps downscaled, with this patch pasted over their panel, so the
     animation's legend is fixed while each PNG's legend lists only what that week shows.
+    With ``store``, the patch is reused from an earlier run under ``key``.
     """
+    import io
+
     from geo_control.render.static import draw_step
 
+    if store is not None:
+        hit = store.get(key, ("box", "pixels"))
+        if hit is not None:
+            box = tuple(int(v) for v in hit["box"].decode().split(","))
+            return (box[0], box[1], box[2], box[3]), np.load(io.BytesIO(hit["pixels"]), allow_pickle=False)
     drawn = draw_step(ctx, 0, settings, legend="series")
     drawn.fig.canvas.draw()
     frame = _downscale(drawn.fig, settings.gif_width_px)
@@ -52,22 +77,43 @@ def _legend_patch(ctx, settings) -> tuple[tuple[int, int, int, int], np.ndarray]
     height = frame.shape[0]
     x0, x1 = int(bb.x0 * scale), int(np.ceil(bb.x1 * scale))
     y0, y1 = int(height - bb.y1 * scale), int(np.ceil(height - bb.y0 * scale))
-    return (x0, y0, x1, y1), frame[y0:y1, x0:x1].copy()
+    patch = frame[y0:y1, x0:x1].copy()
+    if store is not None:
+        buf = io.BytesIO()
+        np.save(buf, patch, allow_pickle=False)
+        store.put(key, {"box": f"{x0},{y0},{x1},{y1}".encode(), "pixels": buf.getvalue()})
+    return (x0, y0, x1, y1), patch
 
 
-def _render_one(index: int) -> tuple[str, np.ndarray]:
-    """Draw step ``index``: save its PNG and return its GIF frame (downscaled, series legend)."""
-    from geo_control.render.static import draw_step
-
-    ctx, settings, maps_dir, formats = _JOB["ctx"], _JOB["settings"], _JOB["maps_dir"], _JOB["formats"]
-    st = ctx.steps[index]
-    drawn = draw_step(ctx, index, settings, legend="step")
-    path = maps_dir / f"{st.label}.png"
-    drawn.fig.savefig(path, dpi=drawn.fig.dpi, pil_kwargs={"compress_level": 4})
-    frame = _downscale(drawn.fig, settings.gif_width_px).copy()
+def _with_legend(frame: np.ndarray) -> np.ndarray:
     (x0, y0, x1, y1), patch = _JOB["legend_patch"]
     if frame.shape[0] >= y1 and frame.shape[1] >= x1:
         frame[y0:y1, x0:x1] = patch
+    return frame
+
+
+def _render_one(index: int) -> tuple[str, np.ndarray, bool]:
+    """Step ``index``'s map: save its PNG (+ formats) and return (path, GIF frame, reused?).
+
+    With a map store, a map whose key is stored is copied from it (its frame rebuilt from the
+    PNG); a map drawn here is added to it.
+    """
+    from geo_control.render.static import draw_step
+
+    ctx, settings, maps_dir, formats = _JOB["ctx"], _JOB["settings"], _JOB["maps_dir"], _JOB["formats"]
+    store, keys = _JOB.get("store"), _JOB.get("keys") or []
+    st = ctx.steps[index]
+    path = maps_dir / f"{st.label}.png"
+    names = ("png", *formats)
+    if store is not None:
+        hit = store.get(keys[index], names)
+        if hit is not None:
+            for fmt in names:
+                (maps_dir / f"{st.label}.{fmt}").write_bytes(hit[fmt])
+            return str(path), _with_legend(_png_frame(hit["png"], settings.gif_width_px).copy()), True
+    drawn = draw_step(ctx, index, settings, legend="step")
+    drawn.fig.savefig(path, dpi=drawn.fig.dpi, pil_kwargs={"compress_level": 4})
+    frame = _with_legend(_downscale(drawn.fig, settings.gif_width_px).copy())
     if formats:
         import matplotlib
 
@@ -76,43 +122,71 @@ def _render_one(index: int) -> tuple[str, np.ndarray]:
             for fmt in formats:
                 meta = {"CreationDate": None} if fmt == "pdf" else {"Date": None} if fmt == "svg" else {}
                 drawn.fig.savefig(maps_dir / f"{st.label}.{fmt}", format=fmt, metadata=meta)
-    return str(path), frame
+    if store is not None:
+        store.put(keys[index], {fmt: (maps_dir / f"{st.label}.{fmt}").read_bytes() for fmt in names})
+    return str(path), frame, False
 
 
 def render_maps(ctx, settings, out_dir: Path, progress: Callable[[str, int, int], None],
-                formats: tuple[str, ...] = ()) -> tuple[list[Path], list[np.ndarray]]:
-    """Every weekly map (PNG, plus ``formats`` like svg/pdf) and the GIF frames, in step order."""
+                formats: tuple[str, ...] = (), reuse: bool = False) -> tuple[list[Path], list[np.ndarray]]:
+    """Every weekly map (PNG, plus ``formats`` like svg/pdf) and the GIF frames, in step order.
+
+    ``reuse`` copies the maps whose inputs did not change since an earlier run from the map
+    cache (``mapcache``) instead of drawing them; the files are the same either way.
+    """
+    from geo_control.render.static import series_items, step_index
+
     maps_dir = out_dir / "maps"
     maps_dir.mkdir(parents=True, exist_ok=True)
-    _JOB.update(ctx=ctx, settings=settings, maps_dir=maps_dir, formats=formats,
-                legend_patch=_legend_patch(ctx, settings))
+    step_index(ctx)  # once, before the workers fork
+    store, keys, patch_key = None, None, ""
+    if reuse:
+        from geo_control.render.mapcache import MapStore, global_key, step_keys
+
+        store = MapStore()
+        series = global_key(ctx, settings)
+        keys = step_keys(ctx, series)
+        patch_key = hashlib.blake2b(f"legend|{series}|{keys[0] if keys else ''}|{series_items(ctx)!r}".encode(),
+                                    digest_size=20).hexdigest()
+    _JOB.update(ctx=ctx, settings=settings, maps_dir=maps_dir, formats=formats, store=store, keys=keys,
+                legend_patch=_legend_patch(ctx, settings, store, patch_key))
     n = len(ctx.steps)
     paths: list[Path] = []
     frames: list[np.ndarray] = []
+    reused = 0
     workers = min(WORKERS, os.cpu_count() or 1, n)
     try:
         if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for i, (p, frame) in enumerate(pool.imap(_render_one, range(n)), 1):
+                results = pool.imap(_render_one, range(n))
+                for i, (p, frame, hit) in enumerate(results, 1):
                     paths.append(Path(p))
                     frames.append(frame)
+                    reused += hit
                     progress("maps", i, n)
         else:
             for i in range(n):
-                p, frame = _render_one(i)
+                p, frame, hit = _render_one(i)
                 paths.append(Path(p))
                 frames.append(frame)
+                reused += hit
                 progress("maps", i + 1, n)
     finally:
         _JOB.clear()
+    if store is not None:
+        removed = store.trim()
+        log.info("weekly maps: %d reused, %d drawn (map cache %s; %d old entries removed)",
+                 reused, n - reused, store.root, removed)
     return paths, frames
 
 
 def render_all(layers, basemap, settings, factions, out_dir, progress=lambda stage, done, total: None,
-               formats: tuple[str, ...] = ()) -> list[Path]:
+               formats: tuple[str, ...] = (), reuse: bool = False) -> list[Path]:
     """Write maps/<step>.png, heatmaps/<step>.tif, map.html, control.gif (+ .mp4), stats.png.
 
     Returns the paths written. ``formats`` adds vector copies of each weekly map (``svg``, ``pdf``).
+    ``reuse`` takes weekly maps whose inputs did not change from the map cache of earlier runs
+    (same files; ``run --no-cache`` turns it off).
     """
     from geo_control.render import heatmap
     from geo_control.render.animate import write_gif, write_mp4
@@ -128,7 +202,7 @@ def render_all(layers, basemap, settings, factions, out_dir, progress=lambda sta
     progress("heatmaps", len(files), len(files))
     written: list[Path] = []
     if ctx.steps:
-        paths, frames = render_maps(ctx, settings, out_dir, progress, formats)
+        paths, frames = render_maps(ctx, settings, out_dir, progress, formats, reuse=reuse)
         written += paths
         written += [p.with_suffix(f".{fmt}") for p in paths for fmt in formats]
         written.append(write_gif(frames, out_dir / "control.gif", settings.gif_frame_ms))

@@ -259,6 +259,12 @@ def _plot_polys(ax, gdf, cache: bool = False, **kw):
 
     # The paths go straight into one collection (no PathPatch per polygon: same pixels, less work).
     paths = _poly_paths(gdf, cache)
+    if paths and kw.get("hatch") and kw.get("facecolor") == "none" and not kw.get("linewidth"):
+        from matplotlib.path import Path as MPath
+
+        # Agg hatches one path at a time, building the hatch pattern each time: one compound
+        # path is one hatch fill (~0.45 s a map for a week's ~250 taken areas otherwise).
+        paths = [MPath.make_compound_path(*paths)]
     if paths:
         coll = PathCollection(paths, **kw)
         ax.add_collection(coll)

@@ -1,0 +1,146 @@
+"""Reuse of weekly maps across runs (render.mapcache): same files as a fresh draw, right invalidation."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+
+import numpy as np
+import pytest
+from render_synthetic import synthetic_layers
+
+import geo_control.render as render
+from geo_control.basemap import load_basemap
+from geo_control.factions import FactionRegistry
+from geo_control.render import heatmap, mapcache, render_maps, static
+from geo_control.render.context import build_context
+from geo_control.settings import Settings, data_dir
+
+SETTINGS = Settings(map_width_px=700, gif_width_px=350)
+
+
+@pytest.fixture(scope="module")
+def basemap():
+    return load_basemap(data_dir())
+
+
+@pytest.fixture(scope="module")
+def layers(basemap):
+    return synthetic_layers(basemap, 3)
+
+
+def _context(layers, basemap, settings=SETTINGS):
+    ctx = build_context(layers, basemap, settings, FactionRegistry.default())
+    heatmap.compute(ctx, settings, basemap.country)
+    return ctx
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """A private map cache, maps drawn in this process, and a count of the step maps drawn."""
+    monkeypatch.setenv("GEO_CONTROL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(render, "WORKERS", 1)
+    drawn: list[int] = []
+    real = static.draw_step
+
+    def counting(ctx, index, settings, legend="step"):
+        if legend == "step":
+            drawn.append(index)
+        return real(ctx, index, settings, legend=legend)
+
+    monkeypatch.setattr(static, "draw_step", counting)
+    return drawn
+
+
+def _run(ctx, out, reuse=True, formats=(), settings=SETTINGS):
+    paths, frames = render_maps(ctx, settings, out, lambda *a: None, formats, reuse=reuse)
+    files = {p.name: p.read_bytes() for p in sorted((out / "maps").iterdir())}
+    return files, frames
+
+
+def _same(a, b):
+    files_a, frames_a = a
+    files_b, frames_b = b
+    assert files_a == files_b
+    assert len(frames_a) == len(frames_b)
+    for fa, fb in zip(frames_a, frames_b, strict=True):
+        assert fa.shape == fb.shape and np.array_equal(fa, fb)
+
+
+def test_reused_maps_and_frames_are_identical_to_a_fresh_draw(layers, basemap, cache, tmp_path):
+    ctx = _context(layers, basemap)
+    fresh = _run(ctx, tmp_path / "fresh", reuse=False, formats=("svg",))
+    assert cache == [0, 1, 2]
+    assert not (tmp_path / "cache" / "maps").exists()  # reuse off: the cache is not touched
+    cold = _run(ctx, tmp_path / "cold", formats=("svg",))
+    assert cache[3:] == [0, 1, 2]
+    warm = _run(_context(layers, basemap), tmp_path / "warm", formats=("svg",))
+    assert cache[6:] == []  # nothing drawn: every map and its GIF frame came from the cache
+    _same(fresh, cold)
+    _same(fresh, warm)  # GIF frames rebuilt from the cached PNGs: pixel-identical
+
+
+def test_a_changed_row_redraws_only_its_step(layers, basemap, cache, tmp_path):
+    _run(_context(layers, basemap), tmp_path / "a")
+    del cache[:]
+    changed = dataclasses.replace(layers, places=layers.places.copy())
+    last = changed.places.index[changed.places["step"] == layers.steps[-1].label][0]
+    changed.places.loc[last, "place_name"] = "Somewhere Else"
+    ctx = _context(changed, basemap)
+    files, frames = _run(ctx, tmp_path / "b")
+    assert cache == [2]
+    del cache[:]
+    _same((files, frames), _run(ctx, tmp_path / "c", reuse=False))
+
+
+@pytest.mark.parametrize("change", ["settings", "colours", "heat"])
+def test_series_wide_changes_redraw_every_map(layers, basemap, cache, tmp_path, change):
+    ctx = _context(layers, basemap)
+    _run(ctx, tmp_path / "a")
+    del cache[:]
+    settings = SETTINGS
+    ctx = _context(layers, basemap)
+    if change == "settings":
+        settings = dataclasses.replace(SETTINGS, map_width_px=720)
+        ctx = _context(layers, basemap, settings)
+    elif change == "colours":
+        ctx.colours = {**ctx.colours, "government": "#123456"}
+    else:
+        ctx.heat_max *= 2  # the heat normalisation of the series
+    _run(ctx, tmp_path / "b", settings=settings)
+    assert cache == [0, 1, 2]
+
+
+def test_damaged_entries_are_ignored_and_redrawn(layers, basemap, cache, tmp_path):
+    ctx = _context(layers, basemap)
+    first = _run(ctx, tmp_path / "a")
+    entries = sorted((tmp_path / "cache" / "maps").glob("??/*.pkl"))
+    keys = mapcache.step_keys(ctx, mapcache.global_key(ctx, SETTINGS))
+    by_key = {p.stem: p for p in entries}
+    # One entry truncated, one with a flipped byte in its PNG (digest mismatch).
+    by_key[keys[0]].write_bytes(by_key[keys[0]].read_bytes()[:100])
+    entry = pickle.loads(by_key[keys[1]].read_bytes())
+    png = bytearray(entry["files"]["png"])
+    png[len(png) // 2] ^= 0xFF
+    entry["files"]["png"] = bytes(png)
+    by_key[keys[1]].write_bytes(pickle.dumps(entry))
+    del cache[:]
+    again = _run(ctx, tmp_path / "b")
+    assert cache == [0, 1]
+    _same(first, again)
+
+
+def test_trim_keeps_the_entries_of_recent_runs(tmp_path):
+    store = mapcache.MapStore(tmp_path)
+    store.put("aa" + "0" * 38, {"png": b"old"})
+    store.put("bb" + "0" * 38, {"png": b"new"})
+    old = tmp_path / "aa" / ("aa" + "0" * 38 + ".pkl")
+    os.utime(old, (store.started - 3600, store.started - 3600))
+    for i in range(mapcache.KEEP_RUNS):
+        later = mapcache.MapStore(tmp_path)
+        later.started = store.started + i
+        assert later.get("bb" + "0" * 38, ("png",)) == {"png": b"new"}  # used by every run
+        later.trim()
+    assert not old.exists()
+    assert (tmp_path / "bb" / ("bb" + "0" * 38 + ".pkl")).exists()
