@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from geo_control.render.context import FIGHTING_ACTIONS, RenderContext, present
 
@@ -63,16 +64,17 @@ def compute(ctx: RenderContext, settings, country) -> None:
     ev = ctx.events
     if len(ev):
         ev = ev[ev["action"].isin(FIGHTING_ACTIONS).to_numpy() & present(ev.geometry)]
+    # Coordinates, weights and each step's rows found once: a pass per step over every event
+    # would grow with steps x events.
+    all_x = ev.geometry.x.to_numpy() if len(ev) else np.array([])
+    all_y = ev.geometry.y.to_numpy() if len(ev) else np.array([])
+    all_w = (ev["confidence"].astype(float).fillna(1.0).clip(0.05, 1.0).to_numpy()
+             if len(ev) and "confidence" in ev else np.ones(len(all_x)))
+    rows = pd.Series(np.arange(len(ev))).groupby(ev["step"].to_numpy(), sort=False).indices if len(ev) else {}
     peak = 0.0
     for st in ctx.steps:
-        sel = ev[ev["step"] == st.label] if len(ev) else ev
-        xs = sel.geometry.x.to_numpy() if len(sel) else np.array([])
-        ys = sel.geometry.y.to_numpy() if len(sel) else np.array([])
-        w = (
-            sel["confidence"].astype(float).fillna(1.0).clip(0.05, 1.0).to_numpy()
-            if len(sel) and "confidence" in sel else np.ones(len(xs))
-        )
-        grid = density(xs, ys, w, transform, nx, ny, bandwidth)
+        sel = rows.get(st.label, np.array([], dtype=np.int64))
+        grid = density(all_x[sel], all_y[sel], all_w[sel], transform, nx, ny, bandwidth)
         grid[outside] = NODATA
         ctx.heat[st.label] = grid.astype(np.float32)
         peak = max(peak, float(grid[~outside].max()) if (~outside).any() else 0.0)
