@@ -152,7 +152,7 @@ class Known:
 Signature = tuple[tuple, tuple]
 
 
-@dataclass
+@dataclass(eq=False)
 class Block:
     """The rows of many documents: one events and one unresolved table."""
 
@@ -160,7 +160,7 @@ class Block:
     unresolved: pd.DataFrame
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Entry:
     """One document's rows in a block: events[ev0:ev1], unresolved[un0:un1], and their dtypes."""
 
@@ -492,7 +492,9 @@ class Assembly:
         blocks: dict[int, Block] = {}
         for e in ordered:
             blocks.setdefault(id(e.block), e.block)
-        sigs = list(dict.fromkeys(e.signature for e in ordered))
+        # cached entries of one pack share their signature objects: dedupe by identity first
+        # (hashing a signature hashes ~25 dtypes, in Python for pandas' string dtype)
+        sigs = list(dict.fromkeys({id(e.signature): e.signature for e in ordered}.values()))
         events = _take([b.events for b in blocks.values()], blocks, ordered, 1)
         unresolved = _take([b.unresolved for b in blocks.values()], blocks, ordered, 2)
         if self.cache is not None:  # the rows before the run's dtypes: each document's own values
