@@ -5,6 +5,11 @@ By default the layers are synthetic (tests/render_synthetic.py: whole-country co
 moving front, 15 events a week); ``--model`` builds them with geo_control.model.build from
 bench_model's synthetic events instead (the build time is printed but not counted).
 Prints the time of each render stage; the goal is maps + GIF under 60 s on two cores.
+
+``--gpkg control.gpkg`` times the weekly maps + GIF of a real run's layers instead (e.g. the
+1,000-report corpus's), in four passes on a private map cache: without reuse, reuse with an
+empty cache, reuse with nothing changed (every map a hit), and reuse after one row of the
+last week changed (one map drawn). CPU seconds include the map workers.
 """
 
 from __future__ import annotations
@@ -31,7 +36,11 @@ def main() -> None:
     ap.add_argument("--model", action="store_true", help="Build the layers with model.build from synthetic events.")
     ap.add_argument("--events", type=int, default=1500, help="Events for --model.")
     ap.add_argument("--out", default="/tmp/bench_render")
+    ap.add_argument("--gpkg", help="Time maps + GIF with reuse on the layers of this control.gpkg.")
     args = ap.parse_args()
+    if args.gpkg:
+        reuse_passes(Path(args.gpkg), Path(args.out))
+        return
 
     basemap = load_basemap(data_dir())
     factions = FactionRegistry.default()
@@ -69,6 +78,51 @@ def main() -> None:
     # Other processes on a shared machine stretch wall time; CPU seconds do not depend on them.
     print(f"CPU time (this process + workers, incl. building layers): {cpu:.1f} s; cpus {os.cpu_count()}, "
           f"load avg {load:.1f}")
+
+
+def _cpu() -> float:
+    return sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+
+
+def reuse_passes(gpkg: Path, out: Path) -> None:
+    """Maps + GIF of ``gpkg``'s layers: no reuse, cold reuse, all hits, last week changed."""
+    import dataclasses
+    import logging
+    import tempfile
+
+    from geo_control.render import heatmap, read_layers, render_maps
+    from geo_control.render.animate import write_gif
+    from geo_control.render.context import build_context
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("geo_control.diskcache").setLevel(logging.ERROR)
+    os.environ["GEO_CONTROL_CACHE"] = tempfile.mkdtemp(prefix="bench_render_cache_")
+    basemap = load_basemap(data_dir())
+    factions = FactionRegistry.default()
+    settings = Settings()
+    layers = read_layers(gpkg)
+    last = layers.steps[-1].label
+    places = layers.places.copy()
+    row = places.index[places["step"] == last][0]
+    places.loc[row, "place_name"] = "Renamed Place"
+    changed = dataclasses.replace(layers, places=places)
+    print(f"{gpkg}: {len(layers.steps)} steps, {len(layers.events)} events, {len(layers.places)} place rows, "
+          f"{len(layers.control)} control areas, {len(layers.changes)} changes")
+    for name, lay, reuse in (("no reuse", layers, False), ("reuse, empty cache", layers, True),
+                             ("reuse, nothing changed", layers, True),
+                             ("reuse, last week changed", changed, True)):
+        c0 = _cpu()
+        ctx = build_context(lay, basemap, settings, factions)
+        heatmap.compute(ctx, settings, basemap.country)
+        c1, w1 = _cpu(), time.perf_counter()
+        paths, frames = render_maps(ctx, settings, out / "_".join(name.split()), lambda *a: None, reuse=reuse)
+        c2 = _cpu()
+        write_gif(frames, out / f"{'_'.join(name.split())}.gif", settings.gif_frame_ms)
+        c3, w3 = _cpu(), time.perf_counter()
+        print(f"{name:26s} context+heat {c1 - c0:5.1f} CPU s | maps {c2 - c1:6.1f} CPU s "
+              f"({(c2 - c1) / len(paths):.2f} a map) | GIF {c3 - c2:4.1f} CPU s | maps+GIF {c3 - c1:6.1f} CPU s, "
+              f"{w3 - w1:6.1f} s wall | load {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

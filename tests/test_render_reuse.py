@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import pickle
 
@@ -144,3 +145,21 @@ def test_trim_keeps_the_entries_of_recent_runs(tmp_path):
         later.trim()
     assert not old.exists()
     assert (tmp_path / "bb" / ("bb" + "0" * 38 + ".pkl")).exists()
+
+
+def test_maps_drawn_on_a_dask_cluster_are_the_same_files(layers, basemap, cache, tmp_path, caplog):
+    pytest.importorskip("distributed")
+    from distributed import Client, LocalCluster
+
+    ctx = _context(layers, basemap)
+    local = _run(ctx, tmp_path / "local", reuse=False, formats=("svg",))
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        paths, frames = render_maps(ctx, SETTINGS, tmp_path / "dask", lambda *a: None, ("svg",), reuse=True,
+                                    client=client)
+        _same(local, ({p.name: p.read_bytes() for p in sorted((tmp_path / "dask" / "maps").iterdir())}, frames))
+        with caplog.at_level(logging.INFO, logger="geo_control.render"):
+            again = render_maps(ctx, SETTINGS, tmp_path / "again", lambda *a: None, ("svg",), reuse=True,
+                                client=client)
+    assert "3 reused, 0 drawn" in caplog.text  # the cluster's maps went into the cache
+    _same(local, ({p.name: p.read_bytes() for p in sorted((tmp_path / "again" / "maps").iterdir())}, again[1]))

@@ -127,12 +127,103 @@ def _render_one(index: int) -> tuple[str, np.ndarray, bool]:
     return str(path), frame, False
 
 
+def step_context(ctx, index: int) -> tuple[object, dict]:
+    """Step ``index``'s share of ``ctx`` for a Dask worker: (series shell, step part).
+
+    The shell holds what every map shares (base layers, extent, colours, heat normalisation)
+    and is sent to each worker once; the part holds only the step's rows in view and its heat
+    grid. ``dataclasses.replace(shell, **part)`` is a context whose map 0 is step ``index``'s.
+    """
+    import dataclasses
+
+    from geo_control.render.static import STEP_LAYERS, step_index
+
+    index_by = step_index(ctx)
+    st = ctx.steps[index]
+    empty = np.empty(0, dtype=np.intp)
+    part: dict = {name: getattr(ctx, name).iloc[index_by[name].get(st.label, empty)] for name in STEP_LAYERS}
+    grid = ctx.heat.get(st.label)
+    part.update(steps=[st], heat={st.label: grid} if grid is not None else {}, by_step={})
+    shell = dataclasses.replace(ctx, steps=[], heat={}, by_step={},
+                                **{name: getattr(ctx, name).iloc[0:0] for name in STEP_LAYERS})
+    return shell, part
+
+
+def draw_files(shell, part: dict, settings, formats: tuple[str, ...] = ()) -> dict[str, bytes]:
+    """The files of one step map (``png`` and ``formats``) as bytes: the task a Dask worker runs.
+
+    Same bytes as the maps the local workers write (tested).
+    """
+    import dataclasses
+    import io
+
+    import matplotlib
+
+    from geo_control.render import static
+
+    ctx = dataclasses.replace(shell, **part)
+    drawn = static.draw_step(ctx, 0, settings, legend="step")
+    files = {}
+    buf = io.BytesIO()
+    drawn.fig.savefig(buf, format="png", dpi=drawn.fig.dpi, pil_kwargs={"compress_level": 4})
+    files["png"] = buf.getvalue()
+    with matplotlib.rc_context({"svg.hashsalt": "geo_control"}):
+        for fmt in formats:
+            buf = io.BytesIO()
+            meta = {"CreationDate": None} if fmt == "pdf" else {"Date": None} if fmt == "svg" else {}
+            drawn.fig.savefig(buf, format=fmt, metadata=meta)
+            files[fmt] = buf.getvalue()
+    return files
+
+
+def _render_on_cluster(client, ctx, settings, maps_dir: Path, formats: tuple[str, ...], store, keys,
+                       progress: Callable[[str, int, int], None]) -> tuple[list[Path], list[np.ndarray], int]:
+    """The maps of every step, drawn on a Dask cluster (reused ones copied here), in step order."""
+    from distributed import as_completed
+
+    n = len(ctx.steps)
+    names = ("png", *formats)
+    files: list[dict[str, bytes] | None] = [None] * n
+    if store is not None:
+        for i in range(n):
+            files[i] = store.get(keys[i], names)
+    reused = sum(f is not None for f in files)
+    done = reused
+    progress("maps", done, n)
+    todo = [i for i in range(n) if files[i] is None]
+    if todo:
+        shell = client.scatter(step_context(ctx, todo[0])[0], broadcast=True, hash=False)
+        futures = {client.submit(draw_files, shell, step_context(ctx, i)[1], settings, formats, pure=False): i
+                   for i in todo}
+        for future in as_completed(futures):
+            i = futures[future]
+            files[i] = future.result()
+            future.release()
+            if store is not None:
+                store.put(keys[i], files[i])
+            done += 1
+            progress("maps", done, n)
+    paths: list[Path] = []
+    frames: list[np.ndarray] = []
+    for st, entry in zip(ctx.steps, files, strict=True):
+        assert entry is not None
+        for fmt in names:
+            (maps_dir / f"{st.label}.{fmt}").write_bytes(entry[fmt])
+        paths.append(maps_dir / f"{st.label}.png")
+        # The frame from the PNG: the same pixels as from the figure (tested).
+        frames.append(_with_legend(_png_frame(entry["png"], settings.gif_width_px).copy()))
+    return paths, frames, reused
+
+
 def render_maps(ctx, settings, out_dir: Path, progress: Callable[[str, int, int], None],
-                formats: tuple[str, ...] = (), reuse: bool = False) -> tuple[list[Path], list[np.ndarray]]:
+                formats: tuple[str, ...] = (), reuse: bool = False,
+                client=None) -> tuple[list[Path], list[np.ndarray]]:
     """Every weekly map (PNG, plus ``formats`` like svg/pdf) and the GIF frames, in step order.
 
     ``reuse`` copies the maps whose inputs did not change since an earlier run from the map
-    cache (``mapcache``) instead of drawing them; the files are the same either way.
+    cache (``mapcache``) instead of drawing them; the files are the same either way. With a
+    Dask ``client`` the maps to draw are spread over its workers (same files), else over two
+    local processes.
     """
     from geo_control.render.static import series_items, step_index
 
@@ -156,7 +247,10 @@ def render_maps(ctx, settings, out_dir: Path, progress: Callable[[str, int, int]
     reused = 0
     workers = min(WORKERS, os.cpu_count() or 1, n)
     try:
-        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        if client is not None:
+            paths, frames, reused = _render_on_cluster(client, ctx, settings, maps_dir, formats, store, keys,
+                                                       progress)
+        elif workers > 1 and "fork" in multiprocessing.get_all_start_methods():
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 results = pool.imap(_render_one, range(n))
                 for i, (p, frame, hit) in enumerate(results, 1):
@@ -181,12 +275,13 @@ def render_maps(ctx, settings, out_dir: Path, progress: Callable[[str, int, int]
 
 
 def render_all(layers, basemap, settings, factions, out_dir, progress=lambda stage, done, total: None,
-               formats: tuple[str, ...] = (), reuse: bool = False) -> list[Path]:
+               formats: tuple[str, ...] = (), reuse: bool = False, client=None) -> list[Path]:
     """Write maps/<step>.png, heatmaps/<step>.tif, map.html, control.gif (+ .mp4), stats.png.
 
     Returns the paths written. ``formats`` adds vector copies of each weekly map (``svg``, ``pdf``).
     ``reuse`` takes weekly maps whose inputs did not change from the map cache of earlier runs
-    (same files; ``run --no-cache`` turns it off).
+    (same files; ``run --no-cache`` turns it off). A Dask ``client`` draws the weekly maps on
+    its workers (same files).
     """
     from geo_control.render import heatmap
     from geo_control.render.animate import write_gif, write_mp4
@@ -202,7 +297,7 @@ def render_all(layers, basemap, settings, factions, out_dir, progress=lambda sta
     progress("heatmaps", len(files), len(files))
     written: list[Path] = []
     if ctx.steps:
-        paths, frames = render_maps(ctx, settings, out_dir, progress, formats, reuse=reuse)
+        paths, frames = render_maps(ctx, settings, out_dir, progress, formats, reuse=reuse, client=client)
         written += paths
         written += [p.with_suffix(f".{fmt}") for p in paths for fmt in formats]
         written.append(write_gif(frames, out_dir / "control.gif", settings.gif_frame_ms))

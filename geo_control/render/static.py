@@ -232,26 +232,41 @@ _PATH_CACHE: dict[int, tuple[object, list]] = {}
 
 
 def _poly_paths(gdf, cache: bool = False) -> list:
-    from matplotlib.path import Path as MPath
 
     if cache and id(gdf) in _PATH_CACHE and _PATH_CACHE[id(gdf)][0] is gdf:
         return _PATH_CACHE[id(gdf)][1]
-    paths = []
-    for geom in gdf.geometry:
-        if geom is None or geom.is_empty:
-            continue
-        for poly in getattr(geom, "geoms", [geom]):
-            if poly.geom_type != "Polygon":
-                continue
-            verts, codes = [], []
-            for ring in (poly.exterior, *poly.interiors):
-                xy = np.asarray(ring.coords)
-                verts.append(xy)
-                codes.append(np.r_[MPath.MOVETO, np.full(len(xy) - 2, MPath.LINETO), MPath.CLOSEPOLY])
-            paths.append(MPath(np.concatenate(verts), np.concatenate(codes)))
+    import shapely
+
+    # Vectorised: the polygons (parts of multi-geometries too), their rings and coordinates in
+    # three shapely calls, then one matplotlib Path per polygon (exterior and holes).
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    geoms = geoms[present(geoms)]
+    parts = shapely.get_parts(geoms)
+    polys = parts[(shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)]
+    paths: list = []
+    if len(polys):
+        paths = _polygon_paths(polys)
     if cache:
         _PATH_CACHE[id(gdf)] = (gdf, paths)
     return paths
+
+
+def _polygon_paths(polys: np.ndarray) -> list:
+    """One matplotlib Path per polygon of ``polys`` (exterior and holes)."""
+    import shapely
+    from matplotlib.path import Path as MPath
+
+    rings, ring_poly = shapely.get_rings(polys, return_index=True)
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    ring_len = np.bincount(ring_of, minlength=len(rings))
+    ring_end = np.cumsum(ring_len)
+    codes = np.full(len(coords), MPath.LINETO, dtype=MPath.code_type)
+    codes[ring_end - ring_len] = MPath.MOVETO
+    codes[ring_end - 1] = MPath.CLOSEPOLY
+    # Where each polygon's first ring starts in the coordinates.
+    poly_start = (ring_end - ring_len)[np.r_[0, np.flatnonzero(np.diff(ring_poly)) + 1]]
+    return [MPath(v, c) for v, c in zip(np.split(coords, poly_start[1:]), np.split(codes, poly_start[1:]),
+                                        strict=True)]
 
 
 def _plot_polys(ax, gdf, cache: bool = False, **kw):
