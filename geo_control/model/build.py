@@ -101,7 +101,7 @@ def _sources_meta(painting: Painting, idxs) -> tuple[float, str, int]:
     return round(conf, 6), ";".join(ids), len(sents)
 
 
-def _coverage_union(parts: list) -> Any:
+def _coverage_union(parts: list, fallback=None) -> Any:
     """Union of polygons that form a coverage (edges they share have the same vertices).
 
     A coverage union is linear in the vertices, many times faster than an overlay; should the
@@ -111,11 +111,14 @@ def _coverage_union(parts: list) -> Any:
     if len(parts) == 1:
         return parts[0]
     arr = np.array(parts, dtype=object)
-    geom = shapely.coverage_union_all(arr)
+    try:
+        geom = shapely.coverage_union_all(arr)
+    except shapely.errors.GEOSException:  # "incorrectly noded inputs"
+        geom = None
     expected = float(np.sum(shapely.area(arr)))
-    if geom.is_valid and abs(geom.area - expected) <= 1e-9 * max(expected, 1e-12):
+    if geom is not None and geom.is_valid and abs(geom.area - expected) <= 1e-9 * max(expected, 1e-12):
         return geom
-    return _overlay_union(parts)
+    return (fallback or _overlay_union)(parts)
 
 
 class _Dissolver:
@@ -570,12 +573,27 @@ def _length_km(line) -> float:
     return float(np.sum(dist)) / 1000.0
 
 
+_REST: dict[tuple, tuple[list, Any]] = {}
+
+
+def _unpainted_rest(cells: Cells, c: int, geoms: list) -> Any:
+    """What the pieces of a split cell leave unpainted. Pieces persist across steps (the
+    painter caches them), so the same split is computed once, not every week."""
+    key = (id(cells), c, tuple(id(g) for g in geoms))
+    hit = _REST.get(key)
+    if hit is None or any(a is not b for a, b in zip(hit[0], geoms, strict=True)):
+        rest = _valid(shapely.difference(cells.geoms[c], shapely.union_all(geoms, grid_size=GRID), grid_size=GRID))
+        if len(_REST) > 50_000:
+            _REST.clear()
+        hit = _REST[key] = (list(geoms), rest)  # the pieces are kept alive with their ids
+    return hit[1]
+
+
 def _cell_partition(painting: Painting, c: int, cells: Cells) -> list[tuple[Any, str, int]]:
     """A cell as (piece, faction, source) pieces covering all of it; unpainted ground is 'none'."""
     if c in painting.special:
         pieces = [(g, painting.sources[s].faction or NO_FACTION, s) for g, s in painting.special[c]]
-        rest = _valid(shapely.difference(cells.geoms[c], shapely.union_all([g for g, _, _ in pieces], grid_size=GRID),
-                                         grid_size=GRID))
+        rest = _unpainted_rest(cells, c, [g for g, _, _ in pieces])
         if not rest.is_empty and rest.area > 1.0:
             pieces.append((rest, NO_FACTION, NONE))
         return pieces
@@ -614,19 +632,31 @@ def _changes(prev: Painting, cur: Painting, cells: Cells, dated: dict, rows: lis
                 inter = _valid(shapely.intersection(ga, gb, grid_size=GRID))
                 if inter.is_empty or inter.area <= 1.0:
                     continue
-                pieces[(fa, fb)].append(inter)
+                pieces[(fa, fb)].append((c, inter))
                 keep = sb if fb != NO_FACTION else sa
                 if keep != NONE:
                     srcs[(fa, fb)].add(keep)
     areas = dissolve.areas
     for pair in sorted(set(whole) | set(pieces)):
         f, g = pair
-        cs = whole.get(pair, [])
-        geom = shapely.coverage_union_all(cells.geoms[cs]) if cs else shapely.Polygon()
-        km2 = float(areas[cs].sum()) if cs else 0.0
-        if pieces.get(pair):
-            geom = shapely.union_all([geom, *pieces[pair]], grid_size=GRID)
-            km2 += sum(area_km2(to_storage(pc, cells.crs)) for pc in pieces[pair])
+        cells_idx = np.array(whole.get(pair, []), dtype=np.int64)
+        km2 = float(areas[cells_idx].sum()) if len(cells_idx) else 0.0
+        plist = pieces.get(pair, [])
+        if not plist:
+            geom = shapely.coverage_union_all(cells.geoms[cells_idx]) if len(cells_idx) else shapely.Polygon()
+        else:
+            # As in _Dissolver: pieces and the whole cells next to them by a (snap-rounding)
+            # overlay, the other cells and that cluster by coverage union.
+            near = np.unique(np.concatenate([dissolve.neighbours(c) for c, _ in plist]))
+            clustered = np.isin(cells_idx, near)
+            cluster = [pc for _, pc in plist]
+            if clustered.any():
+                cluster.append(shapely.coverage_union_all(cells.geoms[cells_idx[clustered]]))
+            parts = [shapely.union_all(cluster, grid_size=GRID)]
+            if (~clustered).any():
+                parts.append(shapely.coverage_union_all(cells.geoms[cells_idx[~clustered]]))
+            geom = _coverage_union(parts, fallback=lambda ps: shapely.union_all(ps, grid_size=GRID))
+            km2 += sum(area_km2(to_storage(pc, cells.crs)) for _, pc in plist)
         # Mapping to lon/lat can fold a vertex of a coverage union over its neighbour: check again.
         geom = _valid(to_storage(_valid(geom, check=bool(pieces.get(pair))), cells.crs))
         if geom is None or geom.is_empty:
