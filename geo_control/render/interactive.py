@@ -113,6 +113,9 @@ HEAT_BANDS = (0.08, 0.2, 0.35, 0.55, 0.75)
 #: Simplification (metres, projected CRS) of the time layer's outlines: about a screen pixel at
 #: zoom 9, where the page opens at 7; finer detail only grows the page.
 SIMPLIFY_M = {"control": 250.0, "taken": 250.0, "frontline": 250.0}
+#: Vertices of the distinct geometries of each layer the page may hold (about 8 bytes each):
+#: beyond, the layer is simplified further (see the title box's note).
+MAX_VERTICES = {"control": 1_500_000, "taken": 400_000, "frontline": 600_000}
 #: Event markers a step keeps (its busiest places first), and events a marker's popup quotes.
 MAX_MARKERS = 150
 MAX_POPUP_EVENTS = 3
@@ -159,11 +162,14 @@ def _present(geoms) -> np.ndarray:
     return ~(shapely.is_missing(arr) | shapely.is_empty(arr))
 
 
-def _lonlat(geoms, crs, simplify_m: float = 0.0) -> np.ndarray:
+def _lonlat(geoms, crs, simplify_m: float = 0.0, max_vertices: int = 0,
+            used: dict[str, float] | None = None, name: str = "") -> np.ndarray:
     """Projected geometries simplified (vectorised), in lon/lat rounded to ``DECIMALS``.
 
     Each distinct geometry is done once (a series repeats most areas week after week); missing
-    or empty ones come back as None.
+    or empty ones come back as None. With ``max_vertices``, the tolerance doubles until the
+    distinct geometries hold at most that many vertices (the page's size stays bounded as
+    reports accumulate); the tolerance used is recorded in ``used[name]``.
     """
     import shapely
     from pyproj import Transformer
@@ -176,7 +182,15 @@ def _lonlat(geoms, crs, simplify_m: float = 0.0) -> np.ndarray:
     uniq, inverse = np.unique(shapely.to_wkb(geoms[ok]), return_inverse=True)
     done = shapely.from_wkb(uniq)
     if simplify_m:
-        done = shapely.simplify(done, simplify_m, preserve_topology=True)
+        original, tolerance = done, simplify_m
+        done = shapely.simplify(original, tolerance, preserve_topology=True)
+        while max_vertices and tolerance < 16 * simplify_m and shapely.get_num_coordinates(done).sum() > max_vertices:
+            tolerance *= 2
+            done = shapely.simplify(original, tolerance, preserve_topology=True)
+        if tolerance != simplify_m:
+            log.info("map.html: %s simplified to %.0f m to stay within %d vertices", name, tolerance, max_vertices)
+        if used is not None:
+            used[name] = tolerance
     to_lonlat = Transformer.from_crs(crs, STORAGE_CRS, always_xy=True)
 
     def project(coords: np.ndarray) -> np.ndarray:
@@ -233,25 +247,39 @@ def _merge(entries: list[tuple]) -> list[tuple]:
     """
     import shapely
 
-    groups: dict[tuple[bytes, str], tuple[Any, dict, list[int]]] = {}
+    out: list[tuple] = []
     for geoms, props, first, stop in entries:
         geoms = np.asarray(geoms, dtype=object)
-        keep = _present(geoms) & (stop > first)
-        rows = np.flatnonzero(keep)
-        rows = rows[np.lexsort((rows, first[rows]))]
-        wkb = shapely.to_wkb(geoms[rows])
-        prop_keys: dict[int, str] = {}
-        for i, row in enumerate(rows):
+        first, stop = np.asarray(first, dtype=np.int64), np.asarray(stop, dtype=np.int64)
+        rows = np.flatnonzero(_present(geoms) & (stop > first))
+        if not len(rows):
+            continue
+        rows = rows[np.lexsort((rows, first[rows]))]  # order of first appearance
+        _, gid = np.unique(shapely.to_wkb(geoms[rows]), return_inverse=True)
+        # Properties by content: one JSON key per distinct dict object.
+        key_of: dict[int, int] = {}
+        keys: dict[str, int] = {}
+        pid = np.empty(len(rows), dtype=np.int64)
+        for i, row in enumerate(rows.tolist()):
             p = props[row]
-            pkey = prop_keys.get(id(p))
-            if pkey is None:
-                pkey = prop_keys[id(p)] = json.dumps(p, sort_keys=True, separators=(",", ":"))
-            key = (wkb[i], pkey)
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = (geoms[row], p, [])
-            group[2].extend(range(int(first[row]), int(stop[row])))
-    return [(geom, props, sorted(set(steps))) for geom, props, steps in groups.values()]
+            k = key_of.get(id(p))
+            if k is None:
+                text = json.dumps(p, sort_keys=True, separators=(",", ":"))
+                k = key_of[id(p)] = keys.setdefault(text, len(keys))
+            pid[i] = k
+        _, at, group = np.unique(gid.ravel() * len(keys) + pid, return_index=True, return_inverse=True)
+        group = group.ravel()
+        # Every (feature, step) pair, sorted: each feature's steps are one run of the array.
+        lengths = stop[rows] - first[rows]
+        pair_group = np.repeat(group, lengths)
+        offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        pairs = np.unique(np.stack([pair_group, np.repeat(first[rows], lengths) + offsets]), axis=1)
+        bounds = np.searchsorted(pairs[0], np.arange(len(at) + 1))
+        steps = pairs[1]
+        for g in np.argsort(at, kind="stable").tolist():
+            row = rows[at[g]]
+            out.append((geoms[row], props[row], steps[bounds[g]:bounds[g + 1]].tolist()))
+    return out
 
 
 def _popup_event(row, more: int = 0) -> str:
@@ -408,6 +436,7 @@ class TimeLayer:
         from geo_control.render.static import arrow_polygon, taken
 
         n_steps = len(ctx.steps)
+        self.tolerances: dict[str, float] = {}
         self.times = [_iso(st.start) for st in ctx.steps]
         entries: list[tuple] = []
         centre = _lonlat([box(*ctx.extent).centroid], ctx.crs)
@@ -424,7 +453,8 @@ class TimeLayer:
             first, stop = step_ranges(control, ctx.steps)
             heads = _row_props(control, lambda r: self._control_style(ctx, r))
             props = [heads[row] for row in rows]
-            entries.append((_lonlat(parts, ctx.crs, SIMPLIFY_M["control"]), props, first[rows], stop[rows]))
+            entries.append((_lonlat(parts, ctx.crs, SIMPLIFY_M["control"], MAX_VERTICES["control"],
+                                    self.tolerances, "control"), props, first[rows], stop[rows]))
 
         gains = taken(ctx.changes)
         if len(gains):
@@ -437,7 +467,8 @@ class TimeLayer:
                 return {"style": {"color": colour, "weight": 2.5, "dashArray": "2 4", "fill": False},
                         "popup": text, "kind": "taken"}
 
-            entries.append((_lonlat(gains.geometry.values, ctx.crs, SIMPLIFY_M["taken"]),
+            entries.append((_lonlat(gains.geometry.values, ctx.crs, SIMPLIFY_M["taken"], MAX_VERTICES["taken"],
+                                    self.tolerances, "taken"),
                             _row_props(gains, taken_props), first, stop))
 
         # Heat bands, every step's at once.
@@ -467,7 +498,8 @@ class TimeLayer:
 
             parts, rows = _parts(fl)
             heads = _row_props(fl, front_props)
-            entries.append((_lonlat(parts, ctx.crs, SIMPLIFY_M["frontline"]), [heads[r] for r in rows],
+            entries.append((_lonlat(parts, ctx.crs, SIMPLIFY_M["frontline"], MAX_VERTICES["frontline"],
+                                    self.tolerances, "frontline"), [heads[r] for r in rows],
                             first[rows], stop[rows]))
 
         adv = ctx.advances
@@ -489,6 +521,13 @@ class TimeLayer:
         self.markers = EventMarkers(ctx)
         entries.append((self.markers.geoms, self.markers.props, self.markers.first, self.markers.stop))
         self.features = _merge(entries)
+
+    def note(self) -> str:
+        """What the page leaves out, for its title box."""
+        names = {"control": "areas", "taken": "areas taken", "frontline": "frontlines"}
+        tol = ", ".join(f"{names[k]} {t:,.0f} m" for k, t in self.tolerances.items())
+        text = f"Outlines simplified ({tol}). " if tol else ""
+        return text + self.markers.note()
 
     @staticmethod
     def _control_style(ctx: RenderContext, r: dict) -> dict:
@@ -737,7 +776,7 @@ def write_html(ctx: RenderContext, layers, settings, path: Path) -> Path:
     folium.LayerControl(collapsed=True).add_to(m)
     m.fit_bounds([[south, west], [north, east]])
     root: Any = m.get_root()
-    root.html.add_child(folium.Element(_legend_html(ctx, layer.markers.note())))
+    root.html.add_child(folium.Element(_legend_html(ctx, layer.note())))
     root.title = "geo_control: territorial control"
     page = _inline_assets(root.render())
     # folium's template logs every date to the console; keep the page quiet.
