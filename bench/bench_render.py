@@ -116,9 +116,10 @@ def reuse_passes(gpkg: Path, out: Path) -> None:
         ctx = build_context(lay, basemap, settings, factions)
         heatmap.compute(ctx, settings, basemap.country)
         c1, w1 = _cpu(), time.perf_counter()
-        paths, frames = render_maps(ctx, settings, out / "_".join(name.split()), lambda *a: None, reuse=reuse)
+        slug = name.replace(", ", "-").replace(" ", "_")
+        paths, frames = render_maps(ctx, settings, out / slug, lambda *a: None, reuse=reuse)
         c2 = _cpu()
-        write_gif(frames, out / f"{'_'.join(name.split())}.gif", settings.gif_frame_ms)
+        write_gif(frames, out / f"{slug}.gif", settings.gif_frame_ms)
         c3, w3 = _cpu(), time.perf_counter()
         print(f"{name:26s} context+heat {c1 - c0:5.1f} CPU s | maps {c2 - c1:6.1f} CPU s "
               f"({(c2 - c1) / len(paths):.2f} a map) | GIF {c3 - c2:4.1f} CPU s | maps+GIF {c3 - c1:6.1f} CPU s, "

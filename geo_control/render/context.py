@@ -135,11 +135,14 @@ def _fit_aspect(extent: tuple[float, float, float, float]) -> tuple[float, float
     return (xmin, ymin, xmax, ymax)
 
 
-def map_extent(layers: Layers, basemap, settings) -> tuple[tuple[float, float, float, float], str]:
+def map_extent(layers: Layers, basemap, settings,
+               projected: dict[str, gpd.GeoDataFrame] | None = None) -> tuple[tuple[float, float, float, float], str]:
     """The extent of every map of the series, in the projected CRS, and a name for it.
 
     ``settings.bbox`` (degrees) wins, then ``settings.region`` (a governorate, fuzzy), else the
-    events and control areas with padding, else the whole country.
+    events and control areas with padding, else the whole country. ``projected`` holds the
+    events, control and advances already in the projected CRS (``build_context`` projects them
+    once for drawing: projecting the control areas is most of its time).
     """
     crs = settings.projected_crs
     if settings.bbox:
@@ -153,11 +156,12 @@ def map_extent(layers: Layers, basemap, settings) -> tuple[tuple[float, float, f
         pad = 0.06 * max(xmax - xmin, ymax - ymin)
         return _fit_aspect((xmin - pad, ymin - pad, xmax + pad, ymax + pad)), str(gov["ADM1_EN"].iloc[0])
     parts = []
-    for gdf in (layers.events, layers.control, layers.advances):
+    for name in ("events", "control", "advances"):
+        gdf = projected[name] if projected is not None else getattr(layers, name)
         if gdf is not None and len(gdf):
             geoms = gdf.geometry[present(gdf.geometry)]
             if len(geoms):
-                parts.append(geoms.to_crs(crs))
+                parts.append(geoms if projected is not None else geoms.to_crs(crs))
     if parts:
         bounds = np.array([p.total_bounds for p in parts])
         xmin, ymin = bounds[:, 0].min(), bounds[:, 1].min()
@@ -233,7 +237,16 @@ def _assign_steps(events: gpd.GeoDataFrame, steps: list[Step]) -> pd.Series:
 def build_context(layers: Layers, basemap, settings, factions) -> RenderContext:
     """Project and prepare every layer once for all the maps of a series."""
     crs = settings.projected_crs
-    extent, region_name = map_extent(layers, basemap, settings)
+
+    def proj(gdf):
+        if gdf is None or not len(gdf):
+            return gpd.GeoDataFrame({"step": []}, geometry=[], crs=crs)
+        return gdf[present(gdf.geometry)].to_crs(crs)
+
+    # Each dated layer projected once, for the extent and for drawing.
+    projected = {name: proj(getattr(layers, name))
+                 for name in ("events", "control", "frontlines", "advances", "places", "changes")}
+    extent, region_name = map_extent(layers, basemap, settings, projected)
     xmin, ymin, xmax, ymax = extent
     width = xmax - xmin
     # Half a pixel of the widest map: finer detail is invisible and slows drawing.
@@ -266,12 +279,7 @@ def build_context(layers: Layers, basemap, settings, factions) -> RenderContext:
         wide_lakes=_clip(basemap.lakes, crs, loc_view, 300.0),
     )
 
-    def proj(gdf):
-        if gdf is None or not len(gdf):
-            return gpd.GeoDataFrame({"step": []}, geometry=[], crs=crs)
-        return gdf[present(gdf.geometry)].to_crs(crs)
-
-    events = proj(layers.events)
+    events = projected["events"]
     if len(events) and "modality" in events:
         # Plans, conditions and denials did not happen: a faction-coloured marker at "Atareb
         # remains outside of government control" would say the government holds it.
@@ -282,8 +290,8 @@ def build_context(layers: Layers, basemap, settings, factions) -> RenderContext:
     factions_ids = list(factions.factions)
     return RenderContext(
         crs=crs, extent=extent, steps=list(layers.steps), base=base,
-        control=proj(layers.control), frontlines=proj(layers.frontlines), advances=proj(layers.advances),
-        events=events, places=proj(layers.places), changes=proj(layers.changes),
+        control=projected["control"], frontlines=projected["frontlines"], advances=projected["advances"],
+        events=events, places=projected["places"], changes=projected["changes"],
         colours={f: factions.colour(f) for f in factions_ids},
         labels={f: factions.label(f) for f in factions_ids},
         region_name=region_name,
