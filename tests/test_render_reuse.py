@@ -163,3 +163,18 @@ def test_maps_drawn_on_a_dask_cluster_are_the_same_files(layers, basemap, cache,
                                 client=client)
     assert "3 reused, 0 drawn" in caplog.text  # the cluster's maps went into the cache
     _same(local, ({p.name: p.read_bytes() for p in sorted((tmp_path / "again" / "maps").iterdir())}, again[1]))
+
+
+def test_a_place_span_extended_by_a_week_keeps_the_earlier_weeks_keys(layers, basemap):
+    # Places are spans of steps in one state: a span that now reaches one more week changes
+    # that week's map only.
+    def spanning(last: int):
+        places = layers.places.iloc[[0]].copy()
+        places["valid_to"] = layers.places["valid_to"].iloc[last]
+        return dataclasses.replace(layers, places=places)
+
+    short, long = _context(spanning(1), basemap), _context(spanning(2), basemap)
+    assert [len(short.places.iloc[static.step_index(short)["places"].get(s.label, [])]) for s in short.steps] == [1, 1, 0]
+    a = mapcache.step_keys(short, mapcache.global_key(short, SETTINGS))
+    b = mapcache.step_keys(long, mapcache.global_key(long, SETTINGS))
+    assert a[:2] == b[:2] and a[2] != b[2]

@@ -1,13 +1,14 @@
 """Reuse of weekly maps across runs: a map whose inputs did not change is copied, not drawn.
 
 Each map is keyed by a hash of everything ``static.draw_step`` reads for its step: the step's
-rows of every dated layer in view (all columns and the geometry's WKB, in row order), its
-heat grid, and a key shared by the series (extent, CRS, settings, colours and labels, base
-geography, heat normalisation, fonts, library versions and the render code itself). Entries
-live under ``cache_home()/maps/`` as one pickle per map (the PNG, and svg/pdf when asked,
-with a digest of each), written atomically; an entry that does not load or whose digest does
-not match is ignored and redrawn. Entries not used by the last ``KEEP_RUNS`` runs are removed.
-"""
+rows of every dated layer in view (all columns and the geometry's WKB, in row order; for the
+places layer, whose rows span several steps, not the columns saying which steps a row spans:
+its membership in the step stands for them), its heat grid, and a key shared by the series
+(extent, CRS, settings, colours and labels, base geography, heat normalisation, fonts,
+library versions and the render code itself). Entries live under ``cache_home()/maps/`` as
+one pickle per map (the PNG, and svg/pdf when asked, with a digest of each), written
+atomically; an entry that does not load or whose digest does not match is ignored and
+redrawn. Entries not used by the last ``KEEP_RUNS`` runs are removed."""
 
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ FORMAT = 1
 NOT_DRAWN = frozenset({"freq", "date_from", "date_to", "lookback_days", "half_life_days", "min_confidence",
                        "claim_weight", "settlement_reach_km", "advance_corridor_km", "gif_frame_ms", "mp4",
                        "factions_file", "overrides_file"})
+#: Layers whose rows span several steps (``records.Layers``), and the columns that say which.
+SPAN_LAYERS = ("places",)
+SPAN_COLUMNS = ("step", "valid_from", "valid_to")
 #: The code a map's pixels come from (relative to the geo_control package).
 CODE = ("render/static.py", "render/context.py", "render/__init__.py", "render/mapcache.py", "style.py",
         "records.py", "crs.py")
@@ -120,6 +124,10 @@ def step_keys(ctx, key: str) -> list[str]:
     layers = {}
     for name in STEP_LAYERS:
         gdf = getattr(ctx, name)
+        if name in SPAN_LAYERS:
+            # Which steps a span covers is its membership in each step's rows (the index), not
+            # its content: a span extended by a new week leaves the earlier weeks' maps valid.
+            gdf = gdf.drop(columns=[c for c in SPAN_COLUMNS if c in gdf])
         layers[name] = (repr([(str(c), str(t)) for c, t in gdf.dtypes.items()]).encode(), row_hashes(gdf))
     keys = []
     empty = np.empty(0, dtype=np.intp)
