@@ -112,8 +112,9 @@ def run(
 
     ``cache`` reuses the events of documents extracted by an earlier run (``geo_control.cache``)
     and the weekly maps whose inputs did not change (``geo_control.render.mapcache``);
-    ``scheduler`` (``local`` or ``tcp://host:port``) spreads extraction and geocoding over a
-    Dask cluster (``geo_control.parallel``). Neither changes the outputs.
+    ``scheduler`` (``local`` or ``tcp://host:port``) spreads extraction and geocoding, and the
+    weekly maps that must be drawn, over a Dask cluster (``geo_control.parallel``). Neither
+    changes the outputs.
     """
     from geo_control.export import (
         staged_output,
@@ -171,7 +172,8 @@ def run(
     with staged_output(Path(out)) as stage:
         files = write_tables(events, unresolved, layers.stats, stage)
         files.append(write_geopackage(layers, factions, stage / "control.gpkg"))
-        files += render_all(layers, basemap, settings, factions, stage, progress=progress, reuse=cache)
+        files += render_all(layers, basemap, settings, factions, stage, progress=progress, reuse=cache,
+                            scheduler=scheduler)
         heatmaps = [f for f in files if f.suffix == ".tif"]
         files += [f for f in write_qgis_project(layers, factions, stage, heatmaps, basemap=basemap) if f not in files]
         files.append(

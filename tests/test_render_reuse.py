@@ -178,3 +178,17 @@ def test_a_place_span_extended_by_a_week_keeps_the_earlier_weeks_keys(layers, ba
     a = mapcache.step_keys(short, mapcache.global_key(short, SETTINGS))
     b = mapcache.step_keys(long, mapcache.global_key(long, SETTINGS))
     assert a[:2] == b[:2] and a[2] != b[2]
+
+
+def test_no_cluster_is_started_when_every_map_is_reused(layers, basemap, cache, tmp_path, monkeypatch):
+    import geo_control.parallel
+
+    ctx = _context(layers, basemap)
+    first = _run(ctx, tmp_path / "a")
+
+    def refuse(scheduler):
+        raise AssertionError("connected to a cluster although every map was in the cache")
+
+    monkeypatch.setattr(geo_control.parallel, "connect", refuse)
+    paths, frames = render_maps(ctx, SETTINGS, tmp_path / "b", lambda *a: None, reuse=True, scheduler="local")
+    _same(first, ({p.name: p.read_bytes() for p in sorted((tmp_path / "b" / "maps").iterdir())}, frames))

@@ -216,14 +216,15 @@ def _render_on_cluster(client, ctx, settings, maps_dir: Path, formats: tuple[str
 
 
 def render_maps(ctx, settings, out_dir: Path, progress: Callable[[str, int, int], None],
-                formats: tuple[str, ...] = (), reuse: bool = False,
-                client=None) -> tuple[list[Path], list[np.ndarray]]:
+                formats: tuple[str, ...] = (), reuse: bool = False, client=None,
+                scheduler: str | None = None) -> tuple[list[Path], list[np.ndarray]]:
     """Every weekly map (PNG, plus ``formats`` like svg/pdf) and the GIF frames, in step order.
 
     ``reuse`` copies the maps whose inputs did not change since an earlier run from the map
     cache (``mapcache``) instead of drawing them; the files are the same either way. With a
-    Dask ``client`` the maps to draw are spread over its workers (same files), else over two
-    local processes.
+    Dask ``client`` (or a ``scheduler``, ``local`` or ``tcp://host:port``, connected here only
+    when some map must be drawn) the maps to draw are spread over its workers (same files),
+    else over two local processes.
     """
     from geo_control.render.static import series_items, step_index
 
@@ -246,6 +247,12 @@ def render_maps(ctx, settings, out_dir: Path, progress: Callable[[str, int, int]
     frames: list[np.ndarray] = []
     reused = 0
     workers = min(WORKERS, os.cpu_count() or 1, n)
+    own_client = None
+    if client is None and scheduler and not (store is not None and keys is not None
+                                             and all(store.has(k) for k in keys)):
+        from geo_control.parallel import connect
+
+        client = own_client = connect(scheduler)
     try:
         if client is not None:
             paths, frames, reused = _render_on_cluster(client, ctx, settings, maps_dir, formats, store, keys,
@@ -267,6 +274,10 @@ def render_maps(ctx, settings, out_dir: Path, progress: Callable[[str, int, int]
                 progress("maps", i + 1, n)
     finally:
         _JOB.clear()
+        if own_client is not None:
+            from geo_control.parallel import close
+
+            close(own_client)
     if store is not None:
         removed = store.trim()
         log.info("weekly maps: %d reused, %d drawn (map cache %s; %d old entries removed)",
@@ -275,13 +286,14 @@ def render_maps(ctx, settings, out_dir: Path, progress: Callable[[str, int, int]
 
 
 def render_all(layers, basemap, settings, factions, out_dir, progress=lambda stage, done, total: None,
-               formats: tuple[str, ...] = (), reuse: bool = False, client=None) -> list[Path]:
+               formats: tuple[str, ...] = (), reuse: bool = False, client=None,
+               scheduler: str | None = None) -> list[Path]:
     """Write maps/<step>.png, heatmaps/<step>.tif, map.html, control.gif (+ .mp4), stats.png.
 
     Returns the paths written. ``formats`` adds vector copies of each weekly map (``svg``, ``pdf``).
     ``reuse`` takes weekly maps whose inputs did not change from the map cache of earlier runs
-    (same files; ``run --no-cache`` turns it off). A Dask ``client`` draws the weekly maps on
-    its workers (same files).
+    (same files; ``run --no-cache`` turns it off). A Dask ``client``, or ``scheduler``
+    (``local`` or ``tcp://host:port``), draws the weekly maps on its workers (same files).
     """
     from geo_control.render import heatmap
     from geo_control.render.animate import write_gif, write_mp4
@@ -297,7 +309,8 @@ def render_all(layers, basemap, settings, factions, out_dir, progress=lambda sta
     progress("heatmaps", len(files), len(files))
     written: list[Path] = []
     if ctx.steps:
-        paths, frames = render_maps(ctx, settings, out_dir, progress, formats, reuse=reuse, client=client)
+        paths, frames = render_maps(ctx, settings, out_dir, progress, formats, reuse=reuse, client=client,
+                                    scheduler=scheduler)
         written += paths
         written += [p.with_suffix(f".{fmt}") for p in paths for fmt in formats]
         written.append(write_gif(frames, out_dir / "control.gif", settings.gif_frame_ms))

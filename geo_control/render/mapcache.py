@@ -154,6 +154,10 @@ class MapStore:
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.pkl"
 
+    def has(self, key: str) -> bool:
+        """Whether an entry for ``key`` exists (it may still turn out damaged)."""
+        return self._path(key).exists()
+
     def get(self, key: str, wanted: tuple[str, ...]) -> dict[str, bytes] | None:
         """The files of entry ``key`` named ``wanted`` (e.g. png, svg), or None when any is missing or damaged."""
         path = self._path(key)
