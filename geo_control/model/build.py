@@ -262,7 +262,7 @@ def build(events_df: pd.DataFrame, basemap, settings, factions, baseline: gpd.Ge
     prepared = prepare_events(events_df)
     steps = make_steps(prepared["day"].tolist(), settings.freq, _series_start(prepared, settings), settings.date_to)
     cells = load_cells(basemap, settings.resolved_data_dir(), settings.projected_crs, settings.settlement_reach_km)
-    tl = timeline(events_df, steps, settings, cells)
+    tl = timeline(events_df, steps, settings, cells, prepared=prepared)
     base = _baseline(baseline, cells, factions) if baseline is not None and len(baseline) else None
     painter = Painter(cells, tl, settings, base)
 
@@ -313,7 +313,7 @@ def build(events_df: pd.DataFrame, basemap, settings, factions, baseline: gpd.Ge
     layers = Layers(
         steps=steps,
         places=_sorted(_frame(place_rows, PLACES_COLUMNS, _points(place_geoms)), ["step", "place_key", "part"]),
-        events=_events_layer(events_df, steps),
+        events=_events_layer(events_df, steps, prepared),
         control=_sorted(_frame(control_rows, CONTROL_COLUMNS, control_geoms), ["step", "faction", "status"]),
         frontlines=_sorted(_frame(front_rows, FRONTLINE_COLUMNS, front_geoms), ["step", "faction_a", "faction_b"]),
         advances=_advances(tl, steps, settings),
@@ -805,29 +805,28 @@ def _advances(tl: Timeline, steps: list[Step], settings) -> gpd.GeoDataFrame:
     return _sorted(_frame(rows, ADVANCE_COLUMNS, geoms), ["step", "date", "event_id"])
 
 
-def _events_layer(events: pd.DataFrame, steps: list[Step]) -> gpd.GeoDataFrame:
+def _events_layer(events: pd.DataFrame, steps: list[Step], prepared: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The events as points, each dated by the step holding its day (or that day alone)."""
     df = events[list(EVENT_COLUMNS)].copy().reset_index(drop=True)
-    prepared = prepare_events(df)
     by_id = dict(zip(prepared["id"], prepared["day"], strict=True))
-    vf, vt, lab = [], [], []
-    for eid in df["id"].astype(str):
-        day = by_id.get(eid)
-        t = _step_of(day, steps) if day is not None else -1
-        if t >= 0:
-            vf.append(_utc(steps[t].start))
-            vt.append(_utc(steps[t].end))
-            lab.append(steps[t].label)
-        elif day is not None:
-            vf.append(_utc(day))
-            vt.append(_utc(day + dt.timedelta(days=1)))
-            lab.append("")
-        else:
-            vf.append(pd.NaT)
-            vt.append(pd.NaT)
-            lab.append("")
-    df["step"] = lab
-    df["valid_from"] = pd.to_datetime(pd.Series(vf, dtype=object), utc=True)
-    df["valid_to"] = pd.to_datetime(pd.Series(vt, dtype=object), utc=True)
+    days = [by_id.get(eid) for eid in df["id"].astype(str)]
+    known = np.array([d is not None for d in days], dtype=bool)
+    ordinal = np.array([d.toordinal() if d is not None else 0 for d in days], dtype=np.int64)
+    starts = np.array([s.start.toordinal() for s in steps], dtype=np.int64)
+    ends = np.array([s.end.toordinal() for s in steps], dtype=np.int64)
+    t = np.searchsorted(starts, ordinal, side="right") - 1
+    inside = known & (t >= 0) & (ordinal < ends[np.clip(t, 0, None)] if len(steps) else np.zeros(len(df), bool))
+    epoch = dt.date(1970, 1, 1).toordinal()
+    vf_day = np.where(inside, starts[np.clip(t, 0, None)] if len(steps) else ordinal, ordinal)
+    vt_day = np.where(inside, ends[np.clip(t, 0, None)] if len(steps) else ordinal + 1, ordinal + 1)
+
+    def stamps(ordinals: np.ndarray) -> pd.Series:
+        values = pd.to_datetime((ordinals - epoch).astype("int64"), unit="D", utc=True).as_unit("s")
+        return pd.Series(values).where(known, pd.NaT)
+
+    df["step"] = [steps[k].label if ok else "" for k, ok in zip(t.tolist(), inside.tolist(), strict=True)]
+    df["valid_from"] = stamps(vf_day)
+    df["valid_to"] = stamps(vt_day)
     lat = pd.to_numeric(df["lat"], errors="coerce")
     lon = pd.to_numeric(df["lon"], errors="coerce")
     geoms = [shapely.Point(x, y) if not (math.isnan(x) or math.isnan(y)) else None

@@ -13,6 +13,7 @@ confidence halves every ``half_life_days`` without new evidence.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import math
 import re
@@ -119,6 +120,12 @@ class Timeline:
     advances: list[dict] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=65536)
+def _name_pattern(place: str) -> re.Pattern:
+    # re's own cache holds 512 patterns: with thousands of place names it compiled one per call.
+    return re.compile(re.escape(place), re.IGNORECASE)
+
+
 def part_of(place: str, sentence: str) -> float | None:
     """Bearing of the part of a place a statement is about, NaN for an undirected part, or None.
 
@@ -133,7 +140,7 @@ def part_of(place: str, sentence: str) -> float | None:
     text = str(sentence or "")
     windows = []
     if place:
-        for found in re.finditer(re.escape(place), text, re.IGNORECASE):
+        for found in _name_pattern(place).finditer(text):
             windows.append(text[max(0, found.start() - 80):found.start()])
     # The geocoder may keep the qualifier in the mention itself ("southern part of Hamidiyah").
     head = re.split(r"\bof\b", place, maxsplit=1, flags=re.IGNORECASE)
@@ -334,11 +341,15 @@ def apply(current: Evidence | None, faction: str, action: str, weight: float, cl
     return new
 
 
-def timeline(events: pd.DataFrame, steps: list[Step], settings, cells) -> Timeline:
-    """Run every controlling statement through the places it names, step by step."""
+def timeline(events: pd.DataFrame, steps: list[Step], settings, cells, prepared: pd.DataFrame | None = None
+             ) -> Timeline:
+    """Run every controlling statement through the places it names, step by step.
+
+    ``prepared`` is ``prepare_events(events)`` when the caller has it already.
+    """
     from geo_control.model.cells import corridor_cells, project
 
-    df = prepare_events(events)
+    df = prepare_events(events) if prepared is None else prepared
     other_side = _OtherSide(df)
     half = float(settings.half_life_days)
     ctrl = (df["action"].isin(CONTROL_ACTIONS) & df["modality"].isin(CONTROLLING_MODALITIES)
