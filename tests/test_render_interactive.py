@@ -183,7 +183,7 @@ def test_markers_group_a_place_and_cap_a_step_with_a_note(layers, basemap, facti
     busiest = markers.props[0]  # the place with 5 events is kept, and says so
     assert busiest["popup"].count("<blockquote>") == MAX_POPUP_EVENTS and "5 events" in busiest["popup"]
     assert "and 2 more" in busiest["popup"]
-    assert f"at most {MAX_MARKERS} places a week" in markers.note()
+    assert f"the {MAX_MARKERS} busiest places a week" in markers.note()
 
 
 def test_geometry_encoding_round_trips_polygons_with_holes_and_lines():

@@ -182,11 +182,20 @@ def _lonlat(geoms, crs, simplify_m: float = 0.0, max_vertices: int = 0,
     uniq, inverse = np.unique(shapely.to_wkb(geoms[ok]), return_inverse=True)
     done = shapely.from_wkb(uniq)
     if simplify_m:
-        original, tolerance = done, simplify_m
-        done = shapely.simplify(original, tolerance, preserve_topology=True)
-        while max_vertices and tolerance < 16 * simplify_m and shapely.get_num_coordinates(done).sum() > max_vertices:
+        tolerance = simplify_m
+        # Plain Douglas-Peucker, four times faster than the topology-preserving kind: a part
+        # narrower than the tolerance (under a pixel where the page opens) may drop out, and
+        # Leaflet draws a ring that touches itself as well as a valid one.
+        done = shapely.simplify(done, tolerance, preserve_topology=False)
+        count = shapely.get_num_coordinates(done).sum()
+        while max_vertices and count > max_vertices and tolerance < 16 * simplify_m:
+            # Each pass simplifies the last one's output (far fewer vertices than the original);
+            # stop when a pass gains little: the vertices are then in many small parts.
             tolerance *= 2
-            done = shapely.simplify(original, tolerance, preserve_topology=True)
+            done = shapely.simplify(done, tolerance, preserve_topology=False)
+            before, count = count, shapely.get_num_coordinates(done).sum()
+            if count > 0.85 * before:
+                break
         if tolerance != simplify_m:
             log.info("map.html: %s simplified to %.0f m to stay within %d vertices", name, tolerance, max_vertices)
         if used is not None:
@@ -399,11 +408,11 @@ class EventMarkers:
         """What the markers leave out, for the page."""
         if not self.events:
             return ""
-        text = f"{self.events:,} events in {self.markers:,} markers (one per place, action and side a week)"
+        text = "Markers: one per place, action and side a week"
         if self.dropped_markers:
-            text += (f"; {self.dropped_markers:,} markers ({self.events - self.shown_events:,} events) left out: "
-                     f"at most {MAX_MARKERS} places a week, the busiest")
-        return text + ". Every event is in events.csv."
+            text += (f", the {MAX_MARKERS} busiest places a week ({self.events - self.shown_events:,} of "
+                     f"{self.events:,} events not drawn)")
+        return text + "; every event is in events.csv."
 
 
 def _row_props(gdf: pd.DataFrame, make) -> list[dict]:
@@ -667,7 +676,7 @@ def _legend_html(ctx: RenderContext, note: str = "") -> str:
         "<style>.gc-box{position:absolute;z-index:1000;background:rgba(255,255,255,.93);padding:8px 10px;"
         "font:12px/1.35 'Helvetica Neue',Arial,sans-serif;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.35)}"
         ".gc-legend{right:10px;bottom:24px;max-width:230px}.gc-legend i{display:inline-block;width:18px;height:13px;"
-        "margin-right:6px;vertical-align:-2px}.gc-title{left:54px;top:10px}.gc-title b{font-size:15px}"
+        "margin-right:6px;vertical-align:-2px}.gc-title{left:54px;top:10px;max-width:640px}.gc-title b{font-size:15px}"
         ".gc-credits{left:130px;right:70px;bottom:0;padding:2px 6px;font-size:9px;color:#555;border-radius:0;"
         "box-shadow:none;background:rgba(255,255,255,.8)}"
         ".gc-note{font-size:10px;color:#555}.gc-popup hr{margin:4px 0;border:0;border-top:1px solid #ddd}"
