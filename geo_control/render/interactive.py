@@ -188,7 +188,7 @@ def _lonlat(geoms, crs, simplify_m: float = 0.0, max_vertices: int = 0,
         # Leaflet draws a ring that touches itself as well as a valid one.
         done = shapely.simplify(done, tolerance, preserve_topology=False)
         count = shapely.get_num_coordinates(done).sum()
-        while max_vertices and count > max_vertices and tolerance < 16 * simplify_m:
+        while max_vertices and count > max_vertices and tolerance < 8 * simplify_m:
             # Each pass simplifies the last one's output (far fewer vertices than the original);
             # stop when a pass gains little: the vertices are then in many small parts.
             tolerance *= 2
