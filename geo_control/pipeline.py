@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import logging
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
@@ -44,6 +46,23 @@ class RunResult:
     files: list[Path]
 
 
+#: Documents handed to the local worker processes at a time.
+FORK_BATCH = 64
+# Set before the extraction workers fork; they read it (the gazetteer is not pickled to them).
+_FORKED: dict = {}
+
+
+def _extract_forked(doc: Document) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from geo_control.parallel import extract_document
+
+    return extract_document(doc, _FORKED["factions"], _FORKED["gazetteer"])
+
+
+def default_jobs() -> int:
+    """Local worker processes when none are asked for: the two cores of the reference machine."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
 def extract_events(
     documents: Iterable[Document],
     factions: FactionRegistry,
@@ -53,13 +72,15 @@ def extract_events(
     cache: DocumentCache | None = None,
     client=None,
     total: int | None = None,
+    jobs: int = 1,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Extract and geocode every document: the events table and the unresolved mentions.
 
     Documents are taken one at a time (``documents`` may be a generator). With ``cache``, a
     document seen before with the same tool, factions and gazetteer reuses its rows (a
     Document that ``ingest`` made from the cache comes without text); with a dask ``client``
-    the others are spread over its workers. Rows come out in document order either way, with
+    the others are spread over its workers, and with ``jobs`` > 1 over that many forked local
+    processes. Rows come out in document order either way, with
     the dtypes of one ``pd.concat`` of the per-document tables, so the tables are the same as
     a plain single-process run.
     """
@@ -86,7 +107,20 @@ def extract_events(
             else:
                 yield i, doc
 
-    if client is None:
+    if client is None and jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
+        # Workers fork with the registry and gazetteer loaded; documents go to them in batches
+        # read here, so the cache and the progress are only touched by this thread.
+        _FORKED.update(factions=factions, gazetteer=gazetteer)
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                pending = misses()
+                while batch := list(itertools.islice(pending, FORK_BATCH)):
+                    for (i, doc), tables in zip(batch, pool.map(_extract_forked, [d for _, d in batch], chunksize=4),
+                                                strict=True):
+                        finish(i, doc, tables)
+        finally:
+            _FORKED.clear()
+    elif client is None:
         for i, doc in misses():
             finish(i, doc, extract_document(doc, factions, gazetteer))
     else:
@@ -107,6 +141,7 @@ def run(
     progress: Progress = _no_progress,
     cache: bool = True,
     scheduler: str | None = None,
+    jobs: int | None = None,
 ) -> RunResult:
     """Run every stage on ``inputs`` and write every output of DESIGN.md into ``out``.
 
@@ -114,7 +149,8 @@ def run(
     and the weekly maps whose inputs did not change (``geo_control.render.mapcache``);
     ``scheduler`` (``local`` or ``tcp://host:port``) spreads extraction and geocoding, and the
     weekly maps that must be drawn, over a Dask cluster (``geo_control.parallel``). Neither
-    changes the outputs.
+    changes the outputs. ``jobs`` is the number of local processes for extraction (without a
+    scheduler) and for the model's steps (default: two); 1 runs them in this process.
     """
     from geo_control.export import (
         staged_output,
@@ -133,6 +169,7 @@ def run(
 
         check_scheduler(scheduler)  # a bad value fails before any work
     settings = settings or Settings()
+    jobs = default_jobs() if jobs is None else max(1, int(jobs))
     data = settings.resolved_data_dir()
     factions = FactionRegistry.load(data, settings.factions_file)
     baseline_gdf = read_baseline(baseline, factions) if baseline else None
@@ -159,15 +196,13 @@ def run(
         client = connect(scheduler)
     try:
         events, unresolved = extract_events(reading(), factions, gazetteer, progress,
-                                            cache=doc_cache, client=client, total=total)
+                                            cache=doc_cache, client=client, total=total, jobs=jobs)
     finally:
         if client is not None:
             close(client)
     log.info("%d reports: %d events, %d unresolved mentions", len(documents), len(events), len(unresolved))
     basemap = load_basemap(data)
-    # Steps are built on forked workers, like the maps (the reference machines have two cores).
-    layers = build(events, basemap, settings, factions, baseline=baseline_gdf, reuse=cache,
-                   workers=min(2, os.cpu_count() or 1))
+    layers = build(events, basemap, settings, factions, baseline=baseline_gdf, reuse=cache, workers=jobs)
 
     with staged_output(Path(out)) as stage:
         files = write_tables(events, unresolved, layers.stats, stage)

@@ -90,6 +90,17 @@ def test_local_cluster_gives_the_single_process_tables(corpus, resources, monkey
         pd.testing.assert_frame_equal(a, b)
 
 
+def test_forked_processes_give_the_single_process_tables(corpus, resources, monkeypatch):
+    # Small batches: several rounds of documents through the two processes.
+    monkeypatch.setattr("geo_control.pipeline.FORK_BATCH", 5)
+    factions, gazetteer = resources
+    single = extract_events(corpus, factions, gazetteer)
+    forked = extract_events(iter(corpus), factions, gazetteer, total=len(corpus), jobs=2)
+    assert len(single[0]) > 0
+    for a, b in zip(single, forked, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+
+
 def test_cli_bad_scheduler_is_one_line(tmp_path):
     out = subprocess.run([sys.executable, "-m", "geo_control", "-q", "run", str(SEEDS), "--out",
                           str(tmp_path / "o"), "--scheduler", "remote", "--no-progress"],

@@ -24,11 +24,14 @@ from geo_control.cli.common import Progress, date_option, input_paths
 @click.option("--scheduler", metavar="local|tcp://HOST:PORT",
               help="Spread extraction and geocoding over Dask: 'local' (this machine's cores) or a "
                    "scheduler address. Needs pip install 'geo_control[dask]'.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Local processes for extraction and the model's weeks (default: up to 2; 1: this "
+                   "process only). Maps are drawn on two processes, or on the --scheduler cluster.")
 @click.option("--no-cache", is_flag=True,
               help="Extract every report again instead of reusing earlier runs' results "
                    "($GEO_CONTROL_CACHE, default ~/.cache/geo_control).")
 def command(inputs, out, default_date, baseline, factions_file, overrides_file, freq, date_from, date_to,
-            region, bbox, mp4, no_progress, scheduler, no_cache):
+            region, bbox, mp4, no_progress, scheduler, jobs, no_cache):
     """Run every stage on report files or folders and write all outputs to --out.
 
     Example: geo-control run seeds --out outputs
@@ -42,7 +45,7 @@ def command(inputs, out, default_date, baseline, factions_file, overrides_file, 
                               date_from=date_from, date_to=date_to, region=region, bbox=bbox, mp4=mp4)
     with Progress(enabled=not no_progress) as progress:
         result = run(inputs, out, settings, default_date=default_date, baseline=baseline, progress=progress,
-                     cache=not no_cache, scheduler=scheduler)
+                     cache=not no_cache, scheduler=scheduler, jobs=jobs)
     click.echo(
         f"geo-control: {len(result.documents)} reports, {len(result.events)} events, "
         f"{len(result.unresolved)} unresolved, {len(result.layers.steps)} steps -> {out}",
