@@ -11,6 +11,7 @@ vertices and unions of them never overlap.
 from __future__ import annotations
 
 import logging
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,20 +131,25 @@ def cells_key(settings) -> str:
 def _load_or_build(basemap, data_dir: Path, crs: str, reach_km: float) -> Cells:
     path = _cache_path(data_dir, crs, reach_km)
     state = load_pickle(path, "settlement cells") if path is not None else None
-    if state is not None:
-        cells = Cells(crs, state["reach_m"], state["xy"], state["names"], state["geoms"],
-                      shapely.STRtree(state["geoms"]), cKDTree(state["xy"]), state["country"],
-                      state["n_settlements"], state["rivers"])
-        cells._g4326, cells._mended = state["g4326"], state["mended"]  # type: ignore[attr-defined]
-        cells._areas, cells._edges = state["areas"], state["edges"]  # type: ignore[attr-defined]
-        return cells
-    cells = build_cells(basemap, data_dir, crs, reach_km)
-    if path is not None:
-        state = {"reach_m": cells.reach_m, "xy": cells.xy, "names": cells.names, "geoms": cells.geoms,
-                 "country": cells.country, "n_settlements": cells.n_settlements, "rivers": cells.rivers,
-                 "g4326": storage_cells(cells), "mended": mended_cells(cells), "areas": cell_areas_km2(cells),
-                 "edges": shared_edges_4326(cells)}
-        save_pickle(path, state, "settlement cells", stale_glob="cells-*.pickle")
+    if state is None:
+        built = build_cells(basemap, data_dir, crs, reach_km)
+        state = {"reach_m": built.reach_m, "xy": built.xy, "names": built.names, "geoms": built.geoms,
+                 "country": built.country, "n_settlements": built.n_settlements, "rivers": built.rivers,
+                 "g4326": storage_cells(built), "mended": mended_cells(built), "areas": cell_areas_km2(built),
+                 "edges": shared_edges_4326(built)}
+        if path is not None:
+            save_pickle(path, state, "settlement cells", stale_glob="cells-*.pickle")
+        # What the cache gives back: geometries built with set_precision carry their grid, which
+        # a pickle drops, and GEOS overlays snap to the inputs' grid; without this round trip
+        # a first run placed some part labels a metre away from every later run's.
+        state = pickle.loads(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+    # Built or read, the cells are assembled from the same state (their search trees built the
+    # same way), so a first run and the runs that read the cache give the same layers.
+    cells = Cells(crs, state["reach_m"], state["xy"], state["names"], state["geoms"],
+                  shapely.STRtree(state["geoms"]), cKDTree(state["xy"]), state["country"],
+                  state["n_settlements"], state["rivers"])
+    cells._g4326, cells._mended = state["g4326"], state["mended"]  # type: ignore[attr-defined]
+    cells._areas, cells._edges = state["areas"], state["edges"]  # type: ignore[attr-defined]
     return cells
 
 

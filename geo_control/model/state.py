@@ -393,6 +393,10 @@ def timeline(events: pd.DataFrame, steps: list[Step], settings, cells, prepared:
     advances: list[dict] = []
     states: list[dict] = []
     active: list[list[int]] = []
+    paths: dict[tuple, tuple] = {}
+    entry: dict[str, tuple] = {}     # each place's state as of the last step
+    dirty: set[str] = set()          # places whose state may have changed since
+    order: list[str] | None = []     # entry's keys, sorted (None: new keys came)
     rows = df[ctrl]
     it = rows.itertuples(index=False)
     pending = next(it, None)
@@ -414,6 +418,7 @@ def timeline(events: pd.DataFrame, steps: list[Step], settings, cells, prepared:
             if part is None:
                 new = apply(whole.get(key), row.faction, row.action, weight, claimed, row.day, row.id, sents,
                             other, half)
+                dirty.add(key)
                 whole[key] = new
                 parts.pop(key, None)  # a statement about the whole place overrides its parts
             else:
@@ -425,6 +430,7 @@ def timeline(events: pd.DataFrame, steps: list[Step], settings, cells, prepared:
                     # "half of X": split between the newcomer and whoever held it: contested.
                     sides = tuple(sorted({s for s in (new.faction, cur.faction if cur else None) if s}))
                     new = replace(new, status="contested", sides=sides)
+                dirty.add(key)
                 if new is not None and math.isnan(part):
                     whole[key] = new
                 else:
@@ -433,17 +439,28 @@ def timeline(events: pd.DataFrame, steps: list[Step], settings, cells, prepared:
                 start = _advance_start(row, places_by_name)
                 if start is not None:
                     corridor = Corridor(row.id, row.faction, row.day, weight, start, (row.lon, row.lat), sents)
-                    corridor.geometry, line = corridor_geometry(corridor, settings)
-                    corridor.cells = corridor_cells(cells, corridor.geometry, line)
+                    # Reports repeat the same advance: its band and cells are worked out once.
+                    path = (corridor.start, corridor.end)
+                    if path not in paths:
+                        band, line = corridor_geometry(corridor, settings)
+                        paths[path] = (band, corridor_cells(cells, band, line))
+                    corridor.geometry, corridor.cells = paths[path]
                     corridors.append(corridor)
-                    _claim_corridor(corridor, key, whole, parts, keys_by_cell)
+                    dirty.update(_claim_corridor(corridor, key, whole, parts, keys_by_cell))
                 advances.append(dict(
                     event_id=row.id, faction=row.faction, from_place=row.from_place, target=row.target,
                     distance_km=row.distance_km, bearing_deg=row.bearing_deg, day=row.day, start=start,
                     end=(row.lon, row.lat), confidence=weight,
                 ))
-        states.append({k: (whole.get(k), tuple(sorted(parts.get(k, {}).items(), key=lambda kv: kv[1].date)))
-                       for k in sorted(set(whole) | set(parts))})
+        # Only the places statements touched this step get a new entry; the others keep theirs.
+        for k in dirty:
+            if k not in entry:
+                order = None
+            entry[k] = (whole.get(k), tuple(sorted(parts.get(k, {}).items(), key=lambda kv: kv[1].date)))
+        dirty.clear()
+        if order is None:
+            order = sorted(entry)
+        states.append({k: entry[k] for k in order})
         active.append([i for i, c in enumerate(corridors) if c.date < step.end])
     return Timeline(sites, states, corridors, active, advances)
 
@@ -472,12 +489,13 @@ def _advance_start(row, places_by_name) -> tuple[float, float] | None:
     return None
 
 
-def _claim_corridor(corridor: Corridor, reached: str, whole, parts, keys_by_cell: dict[int, list[str]]) -> None:
+def _claim_corridor(corridor: Corridor, reached: str, whole, parts, keys_by_cell: dict[int, list[str]]) -> list[str]:
     """Places on an advance's path with older evidence pass to the advancing faction.
 
     A place is on the path when its own cell is one of the cells the corridor claims; the
     painter uses the same cells, so the place and its ground agree.
     """
+    changed = []
     for c in corridor.cells.tolist():
         for key in keys_by_cell.get(c, ()):
             ev = whole.get(key)
@@ -486,3 +504,5 @@ def _claim_corridor(corridor: Corridor, reached: str, whole, parts, keys_by_cell
             whole[key] = Evidence(corridor.faction, "held", corridor.date, corridor.confidence,
                                   (corridor.event_id,), corridor.sentences)
             parts.pop(key, None)
+            changed.append(key)
+    return changed
