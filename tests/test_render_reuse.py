@@ -192,3 +192,14 @@ def test_no_cluster_is_started_when_every_map_is_reused(layers, basemap, cache, 
     monkeypatch.setattr(geo_control.parallel, "connect", refuse)
     paths, frames = render_maps(ctx, SETTINGS, tmp_path / "b", lambda *a: None, reuse=True, scheduler="local")
     _same(first, ({p.name: p.read_bytes() for p in sorted((tmp_path / "b" / "maps").iterdir())}, frames))
+
+
+def test_row_hashes_ignore_how_times_and_text_are_stored(layers):
+    events = layers.events.copy()
+    other = events.copy()
+    other["valid_from"] = other["valid_from"].astype("datetime64[ms, UTC]")
+    other["doc"] = other["doc"].astype(object)
+    assert np.array_equal(mapcache.row_hashes(events), mapcache.row_hashes(other))
+    assert mapcache._columns(events) == mapcache._columns(other)
+    other.loc[other.index[0], "doc"] = "another.txt"
+    assert not np.array_equal(mapcache.row_hashes(events), mapcache.row_hashes(other))

@@ -50,6 +50,29 @@ def _digest(*parts: bytes) -> str:
     return h.hexdigest()
 
 
+def _normalised(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with representation-only differences removed: times in ns, text as objects.
+
+    The same instants stored in ms or us (a GeoPackage read back, a concat) or the same text
+    as ``str`` or ``object`` must give the same hashes.
+    """
+    out = {}
+    for col in frame.columns:
+        values = frame[col]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            values = values.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+        elif pd.api.types.is_datetime64_dtype(values.dtype):
+            values = values.astype("datetime64[ns]")
+        elif pd.api.types.is_string_dtype(values.dtype):
+            values = values.astype(object)
+        out[col] = values
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _columns(frame: pd.DataFrame) -> bytes:
+    return repr([(str(c), str(t)) for c, t in _normalised(frame.iloc[0:0]).dtypes.items()]).encode()
+
+
 def row_hashes(gdf) -> np.ndarray:
     """One 64-bit hash per row of ``gdf`` over every column, the geometry as WKB."""
     import shapely
@@ -57,7 +80,7 @@ def row_hashes(gdf) -> np.ndarray:
     if not len(gdf):
         return np.empty(0, dtype=np.uint64)
     geom_col = gdf.geometry.name if hasattr(gdf, "geometry") else None
-    attrs = gdf.drop(columns=[geom_col]) if geom_col else gdf
+    attrs = _normalised(gdf.drop(columns=[geom_col]) if geom_col else gdf)
     # Object columns (timestamps, mixed values) hash through their text; numbers through their bits.
     hashes = (pd.util.hash_pandas_object(attrs, index=False).to_numpy(dtype=np.uint64)
               if attrs.shape[1] else np.zeros(len(gdf), dtype=np.uint64))
@@ -70,7 +93,7 @@ def row_hashes(gdf) -> np.ndarray:
 
 def _frame_key(gdf) -> bytes:
     """Columns, dtypes and every row of a whole (small, static) frame."""
-    return repr([(str(c), str(t)) for c, t in gdf.dtypes.items()]).encode() + row_hashes(gdf).tobytes()
+    return _columns(gdf) + row_hashes(gdf).tobytes()
 
 
 def _font_files() -> list[str]:
@@ -128,7 +151,7 @@ def step_keys(ctx, key: str) -> list[str]:
             # Which steps a span covers is its membership in each step's rows (the index), not
             # its content: a span extended by a new week leaves the earlier weeks' maps valid.
             gdf = gdf.drop(columns=[c for c in SPAN_COLUMNS if c in gdf])
-        layers[name] = (repr([(str(c), str(t)) for c, t in gdf.dtypes.items()]).encode(), row_hashes(gdf))
+        layers[name] = (_columns(gdf), row_hashes(gdf))
     keys = []
     empty = np.empty(0, dtype=np.intp)
     for st in ctx.steps:
