@@ -827,10 +827,11 @@ def _events_layer(events: pd.DataFrame, steps: list[Step], prepared: pd.DataFram
     df["step"] = [steps[k].label if ok else "" for k, ok in zip(t.tolist(), inside.tolist(), strict=True)]
     df["valid_from"] = stamps(vf_day)
     df["valid_to"] = stamps(vt_day)
-    lat = pd.to_numeric(df["lat"], errors="coerce")
-    lon = pd.to_numeric(df["lon"], errors="coerce")
-    geoms = [shapely.Point(x, y) if not (math.isnan(x) or math.isnan(y)) else None
-             for x, y in zip(lon.fillna(np.nan), lat.fillna(np.nan), strict=True)]
+    lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    geoms = np.full(len(df), None, dtype=object)
+    ok = ~(np.isnan(lat) | np.isnan(lon))
+    geoms[ok] = shapely.points(lon[ok], lat[ok])
     gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=STORAGE_CRS), crs=STORAGE_CRS)
     return gdf.sort_values(["date", "id"], kind="stable").reset_index(drop=True) if len(gdf) else gdf
 
