@@ -56,10 +56,15 @@ def machine() -> dict:
 
 
 class PeakMemory:
-    """Peak of the summed RSS of a process tree, sampled in a thread (needs psutil)."""
+    """Peaks of the summed RSS and PSS of a process tree, sampled in a thread (needs psutil).
 
-    def __init__(self, pid: int, interval: float = 0.1):
-        self.pid, self.interval, self.peak = pid, interval, 0
+    Forked workers share their parent's pages until they write them: summed RSS counts those
+    pages once per process, PSS (proportional set size) divides each shared page among the
+    processes sharing it, so its sum is the memory the tree really takes.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.2):
+        self.pid, self.interval, self.peak, self.peak_pss = pid, interval, 0, 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -75,13 +80,16 @@ class PeakMemory:
         while not self._stop.is_set():
             try:
                 procs = [root, *root.children(recursive=True)]
-                total = 0
+                total = pss = 0
                 for p in procs:
                     try:
-                        total += p.memory_info().rss
+                        full = p.memory_full_info()
+                        total += full.rss
+                        pss += getattr(full, "pss", full.rss)
                     except psutil.Error:
                         pass
                 self.peak = max(self.peak, total)
+                self.peak_pss = max(self.peak_pss, pss)
             except psutil.Error:
                 return
             self._stop.wait(self.interval)
@@ -114,6 +122,7 @@ def timed_run(argv: list[str], env: dict, stages_json: Path, log: Path, profile:
     # wall time they do not stretch when other jobs share the machine.
     cpu = usage.ru_utime + usage.ru_stime
     return {"wall_s": round(wall, 2), "stage_events": info.get("events"), "cpu_s": round(cpu, 1), "peak_tree_mb": round(peak.peak / 2**20, 1),
+            "peak_pss_mb": round(peak.peak_pss / 2**20, 1),
             "load_avg": round((load0 + os.getloadavg()[0]) / 2, 1),
             "maxrss_mb": round(max(usage.ru_maxrss / 1024, info.get("maxrss_children_mb", 0)), 1),
             "status": proc.returncode, "stages": {k: round(v, 2) for k, v in info.get("stages", {}).items()},
@@ -256,15 +265,16 @@ def stage_benchmarks(timeout: int, env: dict) -> list[dict]:
 
 def markdown(rows: list[dict]) -> str:
     """The runs as a markdown table (``python bench/run.py --table results.json`` reprints one)."""
-    lines = ["| reports | words | scheduler | run | wall s | CPU s | load | peak MB (tree) | events | events/s "
+    lines = ["| reports | words | scheduler | run | wall s | CPU s | load | peak MB (tree RSS) | peak MB (PSS) "
+             "| events | events/s "
              "| words/s | extract+geocode s | model s | render s | export s |",
-             "| ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
         s = r["stages"]
         lines.append(
             f"| {r['reports']:,} | {r['words']:,} | {'dask local' if r['scheduler'] == 'local' else 'none'} "
             f"| {r['mode']} | {r['wall_s']:.1f} | {r.get('cpu_s', 0):.0f} | {r.get('load_avg', 0):.1f} "
-            f"| {r['peak_tree_mb']:,.0f} | {r['events']:,} "
+            f"| {r['peak_tree_mb']:,.0f} | {r.get('peak_pss_mb', 0):,.0f} | {r['events']:,} "
             f"| {r['events_per_s']:,.0f} | {format(r['words_per_s'], ',') if r['words_per_s'] else ''} "
             f"| {s.get('extract+geocode', 0):.1f} | {s.get('model', 0):.1f} | {s.get('render', 0):.1f} "
             f"| {s.get('export', 0):.1f} |"
