@@ -81,6 +81,12 @@ KILL_AFTER_S = (0.5, 2.0, 4.0, 6.5, 9.0)
 INTERRUPT_AFTER_S = 5.0
 
 
+def _default_sigint() -> None:
+    # A test run started in the background by a non-interactive shell inherits SIGINT ignored,
+    # and Python then never turns Ctrl-C into KeyboardInterrupt: give the run the default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture(scope="module")
 def killed(ref, tmp_path_factory):
     """Runs over the previous outputs, SIGKILLed at several moments (and one Ctrl-C); they run
@@ -93,7 +99,7 @@ def killed(ref, tmp_path_factory):
         proc = subprocess.Popen(command("run", str(ref["reports"] / "b.txt"), "--out", str(out), "--no-progress",
                                         "--no-cache", "--date", "2017-11-09"),
                                 cwd=root, env=cli_env(root), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                text=True)
+                                text=True, preexec_fn=_default_sigint)
         procs.append((t, sig, time.monotonic(), proc, out))
     results = {}
     for t, sig, started, proc, out in sorted(procs, key=lambda p: p[0]):
