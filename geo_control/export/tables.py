@@ -74,14 +74,7 @@ def cell(value: Any) -> str:
     >>> cell(None), cell(2.5), cell(["ev-1", "ev-2"]), cell(True)
     ('', '2.5', 'ev-1;ev-2', 'true')
     """
-    v = plain(value)
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, list):
-        return ";".join(cell(x) for x in v)
-    return str(v)
+    return _cell_plain(plain(value))
 
 
 def _columns(df: pd.DataFrame, columns: Sequence[str], name: str) -> list[str]:
