@@ -203,3 +203,32 @@ def test_row_hashes_ignore_how_times_and_text_are_stored(layers):
     assert mapcache._columns(events) == mapcache._columns(other)
     other.loc[other.index[0], "doc"] = "another.txt"
     assert not np.array_equal(mapcache.row_hashes(events), mapcache.row_hashes(other))
+
+
+def test_heat_scale_top_is_the_peak_rounded_up_to_a_power_of_root_two():
+    assert heatmap.scale_top(0.0) == 0.0
+    assert heatmap.scale_top(float("nan")) == 0.0
+    for peak in (1e-4, 0.013, 0.7, 1.0, 1.3, 2.0, 37.5, 1e5):
+        top = heatmap.scale_top(peak)
+        assert peak <= top < peak * np.sqrt(2) * (1 + 1e-9)
+        k = np.log(top) / np.log(np.sqrt(2))
+        assert abs(k - round(k)) < 1e-9
+    assert heatmap.scale_top(1.0) == 1.0 and heatmap.scale_top(2.0) == pytest.approx(2.0)
+
+
+def test_a_busier_week_within_the_scale_step_keeps_the_other_maps(layers, basemap, cache, tmp_path):
+    """The maps' heat is scaled to ``scale_top(peak)``: a new peak under the next step keeps it."""
+    ctx = _context(layers, basemap)
+    top = ctx.heat_max
+    _run(ctx, tmp_path / "a")
+    del cache[:]
+    ctx = _context(layers, basemap)
+    last = ctx.steps[-1].label
+    grid = ctx.heat[last]
+    inside = grid != heatmap.NODATA
+    # The last week gets busier: its peak rises, but stays under the current top of the scale.
+    peak = float(max(g[g != heatmap.NODATA].max() for g in ctx.heat.values()))
+    grid[inside] = grid[inside] * np.float32(min(top / max(float(grid[inside].max()), 1e-12), 1.0) * 0.999)
+    assert heatmap.scale_top(max(peak, float(grid[inside].max()))) == top
+    _run(ctx, tmp_path / "b")
+    assert cache in ([], [2])  # at most the changed week is redrawn

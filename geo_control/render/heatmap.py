@@ -79,7 +79,29 @@ def compute(ctx: RenderContext, settings, country) -> None:
         ctx.heat[st.label] = grid.astype(np.float32)
         peak = max(peak, float(grid[~outside].max()) if (~outside).any() else 0.0)
     ctx.heat_transform = transform
-    ctx.heat_max = peak
+    ctx.heat_max = scale_top(peak)
+
+
+#: Steps of the heat scale's top: a factor of √2 apart.
+SCALE_STEP = math.sqrt(2.0)
+
+
+def scale_top(peak: float) -> float:
+    """The top of the heat colour scale: the series' peak rounded up to a power of √2.
+
+    Every weekly map colours its heat against this value so weeks compare. Rounded, it stays
+    the same when a new week is busier than the last peak by less than the step, so the
+    earlier maps (whose keys include it) are reused instead of all redrawn (``mapcache``).
+
+    >>> scale_top(1.0), scale_top(1.3) == math.sqrt(2), round(scale_top(1.5), 6)
+    (1.0, True, 2.0)
+    >>> scale_top(0.0)
+    0.0
+    """
+    if not peak > 0 or not math.isfinite(peak):
+        return 0.0
+    k = math.ceil(round(math.log(peak, SCALE_STEP), 9))
+    return float(SCALE_STEP ** k)
 
 
 def write_geotiff(path: Path, grid: np.ndarray, transform, crs: str, tags: dict) -> Path:
@@ -107,7 +129,7 @@ def heatmap_qml(peak: float) -> str:
     """A QGIS style for the heatmap GeoTIFFs: the maps' colour ramp, transparent at zero.
 
     QGIS loads ``<name>.qml`` beside a raster as its default style; the ramp runs to the
-    series' peak so weeks compare.
+    top of the series' scale (``scale_top``) so weeks compare.
     """
     from geo_control import style
 
