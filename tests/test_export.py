@@ -187,6 +187,25 @@ def test_layer_styles_rows_follow_qgis_layout(gpkg):
     assert "192,57,43" in qml["control"]  # government colour from the registry
 
 
+def test_arrow_and_row_writers_give_the_same_layers(tmp_path, factions, layers, monkeypatch):
+    from geo_control.export import gpkg as gpkg_module
+
+    assert gpkg_module._arrow()  # pyarrow is a dependency: the fast path is the one used
+    fast = write_geopackage(layers, factions, tmp_path / "arrow.gpkg")
+    monkeypatch.setattr(gpkg_module, "_arrow", lambda: False)
+    rows = write_geopackage(layers, factions, tmp_path / "rows.gpkg")
+    for name in LAYER_NAMES:
+        a = pyogrio.read_dataframe(fast, layer=name)
+        b = pyogrio.read_dataframe(rows, layer=name)
+        assert list(a.columns) == list(b.columns), name
+        assert a.dtypes.equals(b.dtypes), name
+        pd.testing.assert_frame_equal(pd.DataFrame(a.drop(columns="geometry")),
+                                      pd.DataFrame(b.drop(columns="geometry")), obj=name)
+        assert a.geometry.to_wkb().tolist() == b.geometry.to_wkb().tolist(), name
+        assert pyogrio.read_info(fast, layer=name)["geometry_type"] == pyogrio.read_info(rows, layer=name)[
+            "geometry_type"], name
+
+
 def test_empty_layers_keep_schema(tmp_path, factions):
     path = write_geopackage(empty_layers(), factions, tmp_path / "control.gpkg")
     layers = dict(pyogrio.list_layers(path))
