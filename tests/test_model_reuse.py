@@ -139,3 +139,22 @@ def test_steps_built_on_worker_processes_are_the_same(basemap, factions, monkeyp
     single = build(frame(rows), basemap, Settings(), factions)
     monkeypatch.setattr(build_module._StepJob, "CHUNK", 2)  # several chunks for two workers
     assert_same(build(frame(rows), basemap, Settings(), factions, workers=2), single)
+
+
+def test_advance_corridors_come_from_the_last_run(basemap, factions, monkeypatch):
+    import geo_control.model.cells as cells_module
+
+    first = build(frame(campaign()), basemap, Settings(), factions, reuse=True)
+    assert len(first.advances) == 1
+    calls = []
+    real = cells_module.corridor_cells
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cells_module, "corridor_cells", counting)
+    warm = build(frame(campaign()), basemap, Settings(), factions, reuse=True)
+    assert calls == []  # the advance's path was in the memo kept with the step store
+    monkeypatch.setattr(cells_module, "corridor_cells", real)
+    assert_same(warm, build(frame(campaign()), basemap, Settings(), factions))

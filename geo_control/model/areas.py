@@ -21,7 +21,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from geo_control.model.cells import GRID, Cells, project
-from geo_control.model.state import Evidence, Timeline, live_states
+from geo_control.model.state import Evidence, LiveStates, Timeline
 
 #: Sources of a step: index -> Source. Cell arrays hold these indices; -1 is no source.
 NONE = -1
@@ -132,6 +132,8 @@ class Painter:
         self.settings = settings
         self.half_life = float(settings.half_life_days)
         self.min_confidence = float(settings.min_confidence)
+        # Steps are mostly painted in order: each one's live state from the last one's.
+        self.live = LiveStates(timeline, self.half_life, self.min_confidence)
         self.baseline = baseline
         keys = sorted(timeline.sites)
         lon = np.array([timeline.sites[k].lon for k in keys], float)
@@ -146,7 +148,7 @@ class Painter:
     def paint(self, t: int, day: dt.date) -> Painting:
         """The painting of step ``t``, with confidences evaluated on ``day``."""
         cells = self.cells
-        state = live_states(self.tl.states[t], day, self.half_life, self.min_confidence)
+        state = self.live(t, day)
         n = len(cells.geoms)
         sources: list[Source] = []
         cell_src = np.full(n, NONE, dtype=np.int64)

@@ -32,7 +32,7 @@ from geo_control.model.cells import (
     to_storage,
 )
 from geo_control.model.reuse import StepDigests, StepOutput, StepStore, global_key
-from geo_control.model.state import Timeline, live_states, prepare_events, timeline
+from geo_control.model.state import LiveStates, Timeline, prepare_events, timeline
 from geo_control.model.steps import make_steps
 from geo_control.records import EVENT_COLUMNS, Layers, Step
 
@@ -262,11 +262,12 @@ def build(events_df: pd.DataFrame, basemap, settings, factions, baseline: gpd.Ge
     prepared = prepare_events(events_df)
     steps = make_steps(prepared["day"].tolist(), settings.freq, _series_start(prepared, settings), settings.date_to)
     cells = load_cells(basemap, settings.resolved_data_dir(), settings.projected_crs, settings.settlement_reach_km)
-    tl = timeline(events_df, steps, settings, cells, prepared=prepared)
+    store = StepStore.open(global_key(settings, cells_key(settings), baseline) if reuse else None)
+    tl = timeline(events_df, steps, settings, cells, prepared=prepared,
+                  corridor_memo=store.corridors if reuse else None)
     base = _baseline(baseline, cells, factions) if baseline is not None and len(baseline) else None
     painter = Painter(cells, tl, settings, base)
 
-    store = StepStore.open(global_key(settings, cells_key(settings), baseline) if reuse else None)
     digests = StepDigests(tl, painter.half_life, painter.min_confidence)
     days = [step.end - dt.timedelta(days=1) for step in steps]
     keys = [digests(t, step, days[t]) for t, step in enumerate(steps)]
@@ -374,16 +375,16 @@ class _StepJob:
 
         for t in ts:
             dated = _dated(self.steps[t])
+            needs_change = bool(t) and self.changes[t] is None
+            if needs_change:
+                painting(t - 1)  # first: the painter's live states go forward step by step
             out = None
             if self.outs[t] is None:
                 p = painting(t)
                 out = _step_output(p, self.cells, dated, self.dissolve)
-                day = self.days[t]
-                state = live_states(self.painter.tl.states[t], day, self.painter.half_life,
-                                    self.painter.min_confidence)
-                out.part_points = self.spans.part_points(state, p)
+                out.part_points = self.spans.part_points(self.painter.live(t, self.days[t]), p)
             changed: tuple[list, list] | None = None
-            if t and self.changes[t] is None:
+            if needs_change:
                 changed = ([], [])
                 _changes(painting(t - 1), painting(t), self.cells, dated, changed[0], changed[1], self.dissolve)
             for old in [k for k in paintings if k < t]:
@@ -685,25 +686,35 @@ class _PlaceSpans:
 
     def __init__(self, tl: Timeline, painter: Painter, cells: Cells):
         self.tl, self.painter, self.cells = tl, painter, cells
-        self.open: dict[tuple[str, str], list] = {}  # (key, part) -> [evidence, point, row start, last step]
+        self.live = LiveStates(tl, painter.half_life, painter.min_confidence)
+        self.open: dict[tuple[str, str], list] = {}  # (key, part) -> [evidence, point, row start]
+        self.open_by_key: dict[str, set[tuple[str, str]]] = {}
+        self.with_parts: set[str] = set()  # keys with an open part span (its point may move)
         self.rows: list[list] = []
         self.ends: list[int] = []  # each row's last step
         self.geoms: list = []
+        self._t = -1
 
     def add(self, t: int, painting: Painting | None, dated: dict, points: dict | None = None) -> dict:
-        """Record step ``t``; returns the points of split places' parts (what a later run reuses).
+        """Record step ``t`` (steps come in order); returns the points of split places' parts
+        (what a later run reuses).
 
         ``painting`` may be None when ``points`` (the parts' points of this step from an
-        earlier run) are given.
+        earlier run) are given. Only the places whose live state changed since the last step,
+        and the split ones (their parts' points may move), are looked at: every other open
+        span runs on.
         """
+        assert t == self._t + 1, "steps are added in order"
+        self._t = t
         painter = self.painter
         day = dated["valid_to"].date() - dt.timedelta(days=1)
-        state = live_states(self.tl.states[t], day, painter.half_life, painter.min_confidence)
+        state = self.live(t, day)
         part_points: dict[tuple[str, str], Any] = {} if points is None else points
         if points is None and painting is not None:
             part_points = self.part_points(state, painting)
-        seen = set()
-        for key, (whole, parts) in state.items():
+        for key in sorted(self.live.changed | self.with_parts):
+            seen = set()
+            whole, parts = state.get(key, (None, ()))
             entries = [("", whole)] + [(_bearing_name(b), ev) for b, ev in parts] if parts else [("", whole)]
             for part, ev in entries:
                 if ev is None or ev.faction is None:
@@ -711,15 +722,18 @@ class _PlaceSpans:
                 ident = (key, part)
                 point = part_points.get((key, ev.date.isoformat() + repr(ev.event_ids))) if part else None
                 cur = self.open.get(ident)
-                if cur is not None and cur[0] is ev and cur[3] == t - 1 and _same_point(cur[1], point):
-                    cur[3] = t
-                else:
+                if cur is None or cur[0] is not ev or not _same_point(cur[1], point):
                     if cur is not None:
-                        self._close(ident)
-                    self.open[ident] = [ev, point, (t, dated, day), t]
+                        self._close(ident, t - 1)
+                    self.open[ident] = [ev, point, (t, dated, day)]
+                    self.open_by_key.setdefault(key, set()).add(ident)
                 seen.add(ident)
-        for ident in [i for i in self.open if i not in seen]:
-            self._close(ident)
+            for ident in sorted(self.open_by_key.get(key, set()) - seen):
+                self._close(ident, t - 1)
+            if any(part for _key, part in self.open_by_key.get(key, ())):
+                self.with_parts.add(key)
+            else:
+                self.with_parts.discard(key)
         return part_points
 
     def part_points(self, state: dict, painting: Painting) -> dict:
@@ -737,21 +751,25 @@ class _PlaceSpans:
                         shapely.point_on_surface(shapely.union_all(part_geoms)), self.cells.crs)
         return out
 
-    def _close(self, ident: tuple[str, str]) -> None:
-        ev, point, (t0, dated, day), _t1 = self.open.pop(ident)
+    def _close(self, ident: tuple[str, str], last: int) -> None:
+        ev, point, (t0, dated, day) = self.open.pop(ident)
         key, part = ident
+        idents = self.open_by_key[key]
+        idents.discard(ident)
+        if not idents:
+            del self.open_by_key[key]
         info = self.tl.sites[key]
         self.rows.append([dated["step"], dated["valid_from"], None, key, info.place_id, info.place_name, part,
                           "contested" if ev.status == "contested" else ev.faction, ev.status, ";".join(ev.sides),
                           ev.besieger, round(ev.at(day, self.painter.half_life), 6), ";".join(sorted(ev.event_ids)),
                           len(ev.sentences), ev.date.isoformat()])
-        self.ends.append(_t1)
+        self.ends.append(last)
         self.geoms.append(point if point is not None else (info.lon, info.lat))
 
     def finish(self, steps: list[Step]) -> tuple[list[tuple], list]:
         """Close every open span; the rows (valid_to set from each span's last step) and points."""
         for ident in list(self.open):
-            self._close(ident)
+            self._close(ident, len(steps) - 1)
         for row, t1 in zip(self.rows, self.ends, strict=True):
             row[2] = _utc(steps[t1].end)
         return [tuple(r) for r in self.rows], self.geoms

@@ -7,7 +7,8 @@ step's dates, its live places with their positions and evidence, its live advanc
 under a key of everything global (model code, settings, data, cells, baseline). The outputs of
 the steps of the last run live in one pickle per global key under ``cache_home()/model``;
 a step whose digest is there is copied, every other step is built, so the layers are the
-same as a cold build's (tested).
+same as a cold build's (tested). The same pickle keeps the cells each advance's corridor
+claims, so the timeline does not overlay the bands of the advances it has seen before.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from geo_control.diskcache import cache_home, load_pickle, save_pickle
-from geo_control.model.state import Evidence, Timeline, live_states
+from geo_control.model.state import Evidence, LiveStates, Timeline
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ class StepStore:
     old_changes: dict[tuple[bytes, bytes], tuple[list, list]] = field(default_factory=dict)
     steps: dict[bytes, StepOutput] = field(default_factory=dict)
     changes: dict[tuple[bytes, bytes], tuple[list, list]] = field(default_factory=dict)
+    #: advance path (start, end) -> cells its band claims: last run's, then this run's (``timeline``)
+    corridors: dict = field(default_factory=dict)
     hits: int = 0
 
     @classmethod
@@ -65,6 +68,7 @@ class StepStore:
         store = cls(path)
         if isinstance(state, dict) and state.get("version") == REUSE_VERSION:
             store.old_steps, store.old_changes = state["steps"], state["changes"]
+            store.corridors = state.get("corridors", {})
         return store
 
     def get(self, digest: bytes) -> StepOutput | None:
@@ -90,8 +94,8 @@ class StepStore:
         """Keep this run's steps for the next run (only these: the store stays the size of a run)."""
         if self.path is None:
             return
-        save_pickle(self.path, {"version": REUSE_VERSION, "steps": self.steps, "changes": self.changes},
-                    "model steps")
+        save_pickle(self.path, {"version": REUSE_VERSION, "steps": self.steps, "changes": self.changes,
+                                "corridors": self.corridors}, "model steps")
         stores = sorted(self.path.parent.glob("steps-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in stores[KEEP_STORES:]:
             old.unlink(missing_ok=True)
@@ -119,6 +123,8 @@ class StepDigests:
         self._evidence: dict[int, tuple[Evidence, bytes]] = {}  # id -> (kept alive, digest)
         self._sites: dict[str, bytes] = {}
         self._corridors: dict[int, bytes] = {}
+        self.live = LiveStates(tl, half_life, min_confidence)
+        self._places: dict[str, bytes] = {}  # key -> digest input of its live state (until it changes)
 
     def evidence(self, ev: Evidence | None) -> bytes:
         if ev is None:
@@ -148,13 +154,19 @@ class StepDigests:
 
     def __call__(self, t: int, step, day) -> bytes:
         h = hashlib.sha1(repr((step.label, step.start.isoformat(), step.end.isoformat(), day.isoformat())).encode())
-        state = live_states(self.tl.states[t], day, self.half_life, self.min_confidence)
+        state = self.live(t, day)
+        places = self._places
+        for key in self.live.changed:
+            places.pop(key, None)
+        chunks = []
         for key, (whole, parts) in state.items():
-            h.update(self.site(key))
-            h.update(self.evidence(whole))
-            for bearing, ev in parts:
-                h.update(repr(bearing).encode())
-                h.update(self.evidence(ev))
+            chunk = places.get(key)
+            if chunk is None:
+                chunk = self.site(key) + self.evidence(whole) + b"".join(
+                    repr(bearing).encode() + self.evidence(ev) for bearing, ev in parts)
+                places[key] = chunk
+            chunks.append(chunk)
+        h.update(b"".join(chunks))
         h.update(b"|corridors|")
         for i in self.tl.active_corridors[t]:
             h.update(self.corridor(i))

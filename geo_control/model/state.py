@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import heapq
 import logging
 import math
 import re
@@ -103,8 +104,7 @@ class Corridor:
     start: tuple[float, float]       # lon, lat
     end: tuple[float, float]
     sentences: frozenset = frozenset()
-    geometry: Any = None             # the band, in the projected CRS
-    cells: Any = None                # indices of the cells it claims
+    cells: Any = None                # indices of the cells its band claims (``corridor_cells``)
 
 
 @dataclass
@@ -284,6 +284,105 @@ def live_states(state: dict, day: dt.date, half_life: float, min_confidence: flo
     return out
 
 
+def _stale_from(ev: Evidence, half_life: float, min_confidence: float) -> int:
+    """The first day (ordinal) on which ``ev`` is stale (decayed below ``min_confidence``).
+
+    Found in closed form, then settled with ``Evidence.at`` itself so it agrees with
+    ``live_states`` to the day whatever the rounding.
+    """
+    if ev.confidence < min_confidence:
+        return ev.date.toordinal()
+    if half_life <= 0:
+        return dt.date.max.toordinal()
+    age = int(half_life * math.log2(ev.confidence / min_confidence)) if ev.confidence > 0 else 0
+    age = max(0, min(age, dt.date.max.toordinal() - ev.date.toordinal() - 2))
+    day = ev.date + dt.timedelta(days=age)
+    while day > ev.date and ev.at(day, half_life) < min_confidence:
+        day -= dt.timedelta(days=1)
+    while ev.at(day + dt.timedelta(days=1), half_life) >= min_confidence:
+        day += dt.timedelta(days=1)
+    return day.toordinal() + 1
+
+
+class LiveStates:
+    """``live_states`` of the steps in order, each worked out from the one before.
+
+    A step's state shares most entries with the last step's (only the places a statement
+    touched get a new one), and an entry's live part changes only on the days one of its
+    pieces of evidence goes stale. So each step looks only at the entries that are new since
+    the last call or that reached such a day; the others keep their live part. The result is
+    the same dict ``live_states`` gives (tested); ``changed`` holds the keys whose live part
+    may differ from the last call's. A call out of order starts again from nothing.
+    """
+
+    def __init__(self, tl: Timeline, half_life: float, min_confidence: float):
+        self.tl, self.half_life, self.min_confidence = tl, half_life, min_confidence
+        self._t: int | None = None
+        self._day = dt.date.min
+        self._state: dict = {}
+        self._live: dict[str, tuple] = {}
+        self._stale: list[tuple[int, str]] = []     # heap of (first stale day, key)
+        self._next: dict[str, int] = {}              # key -> its entry in the heap that counts
+        self._result: dict = {}
+        self.changed: set[str] = set()
+
+    def _project(self, key: str, entry: tuple, d: int) -> None:
+        whole, parts = entry
+        hl, mc = self.half_life, self.min_confidence
+        soon = []
+        if whole is not None:
+            stale = _stale_from(whole, hl, mc)
+            if stale <= d:
+                whole = None
+            else:
+                soon.append(stale)
+        kept = []
+        for b, ev in parts:
+            stale = _stale_from(ev, hl, mc)
+            if stale > d:
+                kept.append((b, ev))
+                soon.append(stale)
+        if whole is not None or kept:
+            self._live[key] = (whole, kept)
+            nxt = min(soon)
+            if self._next.get(key) != nxt:
+                self._next[key] = nxt
+                heapq.heappush(self._stale, (nxt, key))
+        else:
+            self._live.pop(key, None)
+            self._next.pop(key, None)
+
+    def __call__(self, t: int, day: dt.date) -> dict:
+        state = self.tl.states[t]
+        if self.min_confidence <= 0:
+            self.changed = set(state)
+            return state
+        if t == self._t and day == self._day:
+            self.changed = set()
+            return self._result
+        d = day.toordinal()
+        if self._t is None or t != self._t + 1 or day < self._day:
+            self._live, self._stale, self._state, self._next = {}, [], {}, {}
+        old = self._state
+        changed = {k for k, e in state.items() if old.get(k) is not e}
+        changed.update(k for k in old if k not in state)
+        while self._stale and self._stale[0][0] <= d:
+            stale, k = heapq.heappop(self._stale)
+            if self._next.get(k) == stale:  # else an entry left from before the key changed
+                changed.add(k)
+        for k in changed:
+            entry = state.get(k)
+            if entry is None:
+                self._live.pop(k, None)
+                self._next.pop(k, None)
+            else:
+                self._project(k, entry, d)
+        self._t, self._day, self._state, self.changed = t, day, state, changed
+        live = self._live
+        self._result = {k: live[k] for k in state if k in live}
+        return self._result
+
+
 def _combine(old: Evidence, new: Evidence, half_life: float) -> Evidence:
     """The same state said again: confidence adds up (noisy-or), sources accumulate."""
     conf = 1.0 - (1.0 - old.at(new.date, half_life)) * (1.0 - new.confidence)
@@ -347,11 +446,14 @@ def apply(current: Evidence | None, faction: str, action: str, weight: float, cl
     return new
 
 
-def timeline(events: pd.DataFrame, steps: list[Step], settings, cells, prepared: pd.DataFrame | None = None
-             ) -> Timeline:
+def timeline(events: pd.DataFrame, steps: list[Step], settings, cells, prepared: pd.DataFrame | None = None,
+             corridor_memo: dict | None = None) -> Timeline:
     """Run every controlling statement through the places it names, step by step.
 
     ``prepared`` is ``prepare_events(events)`` when the caller has it already.
+    ``corridor_memo`` maps an advance's (start, end) to the cells its band claims, for these
+    cells and settings: paths found there are not worked out again, and the paths of this
+    run are left in it (``build`` keeps it with the step store for the next run).
     """
     from geo_control.model.cells import corridor_cells, project
 
@@ -400,7 +502,8 @@ def timeline(events: pd.DataFrame, steps: list[Step], settings, cells, prepared:
     advances: list[dict] = []
     states: list[dict] = []
     active: list[list[int]] = []
-    paths: dict[tuple, tuple] = {}
+    paths: dict[tuple, np.ndarray] = {}
+    memo = corridor_memo if corridor_memo is not None else {}
     entry: dict[str, tuple] = {}     # each place's state as of the last step
     dirty: set[str] = set()          # places whose state may have changed since
     order: list[str] | None = []     # entry's keys, sorted (None: new keys came)
@@ -449,9 +552,12 @@ def timeline(events: pd.DataFrame, steps: list[Step], settings, cells, prepared:
                     # Reports repeat the same advance: its band and cells are worked out once.
                     path = (corridor.start, corridor.end)
                     if path not in paths:
-                        band, line = corridor_geometry(corridor, settings)
-                        paths[path] = (band, corridor_cells(cells, band, line))
-                    corridor.geometry, corridor.cells = paths[path]
+                        known = memo.get(path)
+                        if known is None:
+                            band, line = corridor_geometry(corridor, settings)
+                            known = corridor_cells(cells, band, line)
+                        paths[path] = known
+                    corridor.cells = paths[path]
                     corridors.append(corridor)
                     dirty.update(_claim_corridor(corridor, key, whole, parts, keys_by_cell))
                 advances.append(dict(
@@ -469,6 +575,9 @@ def timeline(events: pd.DataFrame, steps: list[Step], settings, cells, prepared:
             order = sorted(entry)
         states.append({k: entry[k] for k in order})
         active.append([i for i, c in enumerate(corridors) if c.date < step.end])
+    if corridor_memo is not None:
+        corridor_memo.clear()
+        corridor_memo.update(paths)  # only this run's paths: the memo stays the size of a run
     return Timeline(sites, states, corridors, active, advances)
 
 
