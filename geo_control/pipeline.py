@@ -12,7 +12,6 @@ import dataclasses
 import datetime as dt
 import itertools
 import logging
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from geo_control.basemap import load_basemap
 from geo_control.cache import DocumentCache
 from geo_control.errors import GeoControlError
 from geo_control.factions import FactionRegistry
+from geo_control.forkpool import can_fork, fork_pool
 from geo_control.records import Document, Layers
 from geo_control.settings import Settings
 
@@ -107,12 +107,12 @@ def extract_events(
             else:
                 yield i, doc
 
-    if client is None and jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
+    if client is None and jobs > 1 and can_fork():
         # Workers fork with the registry and gazetteer loaded; documents go to them in batches
         # read here, so the cache and the progress are only touched by this thread.
         _FORKED.update(factions=factions, gazetteer=gazetteer)
         try:
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            with fork_pool(jobs) as pool:
                 pending = misses()
                 while batch := list(itertools.islice(pending, FORK_BATCH)):
                     for (i, doc), tables in zip(batch, pool.map(_extract_forked, [d for _, d in batch], chunksize=4),

@@ -7,11 +7,11 @@ share them instead of loading their own; results come back in document order.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 from collections.abc import Sequence
 
 from geo_control.factions import FactionRegistry
+from geo_control.forkpool import can_fork, fork_pool
 from geo_control.records import Document, Statement
 
 log = logging.getLogger(__name__)
@@ -41,11 +41,10 @@ def extract_all(documents: Sequence[Document], factions: FactionRegistry, jobs: 
     _SHARED.update(factions=factions, gazetteer=gazetteer)
     try:
         jobs = max(1, min(jobs, len(documents)))
-        if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods() or len(documents) < 4:
+        if jobs == 1 or not can_fork() or len(documents) < 4:
             return [_one(d) for d in documents]
-        ctx = multiprocessing.get_context("fork")
         chunk = max(1, len(documents) // (jobs * 8))
-        with ctx.Pool(jobs) as pool:
+        with fork_pool(jobs) as pool:
             return pool.map(_one, documents, chunksize=chunk)
     finally:
         _SHARED.clear()

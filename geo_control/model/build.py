@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import logging
 import math
-import multiprocessing
 from collections import defaultdict
 from typing import Any
 
@@ -17,6 +16,7 @@ import shapely
 
 from geo_control.crs import GEOD, STORAGE_CRS, area_km2, length_km
 from geo_control.errors import BaselineError
+from geo_control.forkpool import can_fork, fork_pool
 from geo_control.model.areas import NONE, Baseline, Painter, Painting, baseline_cells
 from geo_control.model.cells import (
     GRID,
@@ -352,10 +352,10 @@ class _StepJob:
     def run(self, todo: list[int], workers: int):
         chunks = [todo[i:i + self.CHUNK] for i in range(0, len(todo), self.CHUNK)]
         workers = min(workers, len(chunks))
-        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        if workers > 1 and can_fork():
             _JOB["job"] = self
             try:
-                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                with fork_pool(workers) as pool:
                     for done in pool.imap(_run_chunk, chunks):
                         yield from done
             finally:
@@ -706,7 +706,6 @@ class _PlaceSpans:
         """
         assert t == self._t + 1, "steps are added in order"
         self._t = t
-        painter = self.painter
         day = dated["valid_to"].date() - dt.timedelta(days=1)
         state = self.live(t, day)
         part_points: dict[tuple[str, str], Any] = {} if points is None else points

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
+from geo_control.forkpool import can_fork, fork_pool
 
 log = logging.getLogger(__name__)
 
@@ -257,8 +258,8 @@ def render_maps(ctx, settings, out_dir: Path, progress: Callable[[str, int, int]
         if client is not None:
             paths, frames, reused = _render_on_cluster(client, ctx, settings, maps_dir, formats, store, keys,
                                                        progress)
-        elif workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
+        elif workers > 1 and can_fork():
+            with fork_pool(workers) as pool:
                 results = pool.imap(_render_one, range(n))
                 for i, (p, frame, hit) in enumerate(results, 1):
                     paths.append(Path(p))
