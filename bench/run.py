@@ -63,8 +63,11 @@ class PeakMemory:
     processes sharing it, so its sum is the memory the tree really takes.
     """
 
-    def __init__(self, pid: int, interval: float = 0.2):
+    def __init__(self, pid: int, interval: float = 0.25, pss_every: int = 4):
         self.pid, self.interval, self.peak, self.peak_pss = pid, interval, 0, 0
+        # PSS needs each process's smaps (expensive on a 5 GB process: sampled every 0.2 s it
+        # took 14% of a core, measured on the 50k run); RSS is cheap. PSS every ``pss_every``-th sample.
+        self.pss_every = pss_every
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -77,21 +80,28 @@ class PeakMemory:
             root = psutil.Process(self.pid)
         except psutil.Error:
             return
+        tick = 0
         while not self._stop.is_set():
             try:
                 procs = [root, *root.children(recursive=True)]
+                with_pss = tick % self.pss_every == 0
                 total = pss = 0
                 for p in procs:
                     try:
-                        full = p.memory_full_info()
-                        total += full.rss
-                        pss += getattr(full, "pss", full.rss)
+                        if with_pss:
+                            full = p.memory_full_info()
+                            total += full.rss
+                            pss += getattr(full, "pss", full.rss)
+                        else:
+                            total += p.memory_info().rss
                     except psutil.Error:
                         pass
                 self.peak = max(self.peak, total)
-                self.peak_pss = max(self.peak_pss, pss)
+                if with_pss:
+                    self.peak_pss = max(self.peak_pss, pss)
             except psutil.Error:
                 return
+            tick += 1
             self._stop.wait(self.interval)
 
     def __enter__(self):
