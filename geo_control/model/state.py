@@ -287,21 +287,24 @@ def live_states(state: dict, day: dt.date, half_life: float, min_confidence: flo
 def _stale_from(ev: Evidence, half_life: float, min_confidence: float) -> int:
     """The first day (ordinal) on which ``ev`` is stale (decayed below ``min_confidence``).
 
-    Found in closed form, then settled with ``Evidence.at`` itself so it agrees with
-    ``live_states`` to the day whatever the rounding.
+    Found in closed form, then settled with the very expression of ``Evidence.at`` so it
+    agrees with ``live_states`` to the day whatever the rounding.
     """
-    if ev.confidence < min_confidence:
-        return ev.date.toordinal()
+    conf, first = ev.confidence, ev.date.toordinal()
+    if conf < min_confidence:
+        return first
     if half_life <= 0:
-        return dt.date.max.toordinal()
-    age = int(half_life * math.log2(ev.confidence / min_confidence)) if ev.confidence > 0 else 0
-    age = max(0, min(age, dt.date.max.toordinal() - ev.date.toordinal() - 2))
-    day = ev.date + dt.timedelta(days=age)
-    while day > ev.date and ev.at(day, half_life) < min_confidence:
-        day -= dt.timedelta(days=1)
-    while ev.at(day + dt.timedelta(days=1), half_life) >= min_confidence:
-        day += dt.timedelta(days=1)
-    return day.toordinal() + 1
+        return _NEVER
+    age = max(0, int(half_life * math.log2(conf / min_confidence))) if conf > 0 else 0
+    while age > 0 and conf * 0.5 ** (age / half_life) < min_confidence:
+        age -= 1
+    while conf * 0.5 ** ((age + 1) / half_life) >= min_confidence and first + age < _NEVER:
+        age += 1
+    return min(first + age + 1, _NEVER)
+
+
+#: A day after every date: evidence that never goes stale.
+_NEVER = dt.date.max.toordinal()
 
 
 class LiveStates:
