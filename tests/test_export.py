@@ -23,14 +23,8 @@ from geo_control.export import (  # noqa: E402
     write_run_json,
     write_tables,
 )
-from geo_control.factions import FactionRegistry  # noqa: E402
 from geo_control.records import EVENT_COLUMNS, STATS_COLUMNS, UNRESOLVED_COLUMNS, Document  # noqa: E402
 from geo_control.settings import Settings  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def factions():
-    return FactionRegistry.default()
 
 
 @pytest.fixture(scope="module")

@@ -18,11 +18,6 @@ from geo_control.records import ACTIONS, MODALITIES, Document
 REF = dt.date(2018, 3, 14)  # a Wednesday
 
 
-@pytest.fixture(scope="module")
-def factions():
-    return FactionRegistry.default()
-
-
 def run(text, factions, date=REF):
     return extract(Document("t.txt", text, date, "option", ""), factions)
 

@@ -9,14 +9,12 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo_control.basemap import load_basemap
 from geo_control.crs import destination
 from geo_control.errors import BaselineError, InputError, MissingInputError
-from geo_control.factions import FactionRegistry
 from geo_control.model import build, read_baseline, read_events
 from geo_control.model.steps import make_steps
 from geo_control.records import EVENT_COLUMNS, covering
-from geo_control.settings import Settings, data_dir
+from geo_control.settings import Settings
 
 # (lat, lon) of real towns of the Euphrates valley and the desert.
 MAYADIN = (35.0188, 40.4526)
@@ -26,16 +24,6 @@ RAQQA = (35.9594, 39.0079)
 PALMYRA = (34.5560, 38.2669)
 SUKHNAH = (34.8867, 38.8733)
 QURIYAH = (34.9725, 40.5242)   # 12 km south-east of Mayadin along the river
-
-
-@pytest.fixture(scope="module")
-def basemap():
-    return load_basemap(data_dir())
-
-
-@pytest.fixture(scope="module")
-def factions():
-    return FactionRegistry.default()
 
 
 def ev(i: int, date: str, faction: str, action: str, place: str, latlon: tuple[float, float], **kw) -> dict:

@@ -8,12 +8,10 @@ import pickle
 import pandas as pd
 import pytest
 
-from geo_control.basemap import load_basemap
 from geo_control.crs import destination
-from geo_control.factions import FactionRegistry
 from geo_control.model import build
 from geo_control.records import EVENT_COLUMNS, Layers
-from geo_control.settings import Settings, data_dir
+from geo_control.settings import Settings
 
 MAYADIN = (35.0188, 40.4526)
 ABU_KAMAL = (34.4525, 40.9187)
@@ -21,16 +19,6 @@ DEIR = (35.3359, 40.1408)
 QURIYAH = (34.9725, 40.5242)
 SUKHNAH = (34.8867, 38.8733)
 RAQQA = (35.9594, 39.0079)
-
-
-@pytest.fixture(scope="module")
-def basemap():
-    return load_basemap(data_dir())
-
-
-@pytest.fixture(scope="module")
-def factions():
-    return FactionRegistry.default()
 
 
 @pytest.fixture(autouse=True)

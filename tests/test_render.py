@@ -14,14 +14,12 @@ import pytest
 from render_synthetic import synthetic_layers
 from shapely.geometry import LineString, Point
 
-from geo_control.basemap import load_basemap
 from geo_control.crs import SYRIA_CRS
 from geo_control.errors import InputError
-from geo_control.factions import FactionRegistry
 from geo_control.render import render_all
 from geo_control.render.context import build_context, find_governorate, map_extent
 from geo_control.render.heatmap import NODATA, density, grid_spec, write_geotiff
-from geo_control.settings import Settings, data_dir
+from geo_control.settings import Settings
 
 N_STEPS = 3
 
@@ -31,16 +29,6 @@ try:
     HAS_FFMPEG = True
 except ImportError:
     HAS_FFMPEG = False
-
-
-@pytest.fixture(scope="module")
-def basemap():
-    return load_basemap(data_dir())
-
-
-@pytest.fixture(scope="module")
-def factions():
-    return FactionRegistry.default()
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,7 @@ import pytest
 from render_synthetic import synthetic_layers
 from shapely.geometry import Point, Polygon, box, shape
 
-from geo_control.basemap import load_basemap
 from geo_control.crs import SYRIA_CRS
-from geo_control.factions import FactionRegistry
 from geo_control.records import Step
 from geo_control.render import heatmap
 from geo_control.render.context import build_context
@@ -27,20 +25,10 @@ from geo_control.render.interactive import (
     step_ranges,
     write_html,
 )
-from geo_control.settings import Settings, data_dir
+from geo_control.settings import Settings
 
 N_STEPS = 3
 HOSTILE = "<script>alert('x')</script> shelled <img src=x onerror=alert(1)> the town"
-
-
-@pytest.fixture(scope="module")
-def basemap():
-    return load_basemap(data_dir())
-
-
-@pytest.fixture(scope="module")
-def factions():
-    return FactionRegistry.default()
 
 
 @pytest.fixture(scope="module")

@@ -12,18 +12,12 @@ import pytest
 from render_synthetic import synthetic_layers
 
 import geo_control.render as render
-from geo_control.basemap import load_basemap
 from geo_control.factions import FactionRegistry
 from geo_control.render import heatmap, mapcache, render_maps, static
 from geo_control.render.context import build_context
-from geo_control.settings import Settings, data_dir
+from geo_control.settings import Settings
 
 SETTINGS = Settings(map_width_px=700, gif_width_px=350)
-
-
-@pytest.fixture(scope="module")
-def basemap():
-    return load_basemap(data_dir())
 
 
 @pytest.fixture(scope="module")
