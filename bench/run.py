@@ -65,6 +65,7 @@ class PeakMemory:
 
     def __init__(self, pid: int, interval: float = 0.25, pss_every: int = 4):
         self.pid, self.interval, self.peak, self.peak_pss = pid, interval, 0, 0
+        self.peak_pss_at = 0.0  # wall-clock time of the PSS peak
         # PSS needs each process's smaps (expensive on a 5 GB process: sampled every 0.2 s it
         # took 14% of a core, measured on the 50k run); RSS is cheap. PSS every ``pss_every``-th sample.
         self.pss_every = pss_every
@@ -97,8 +98,8 @@ class PeakMemory:
                     except psutil.Error:
                         pass
                 self.peak = max(self.peak, total)
-                if with_pss:
-                    self.peak_pss = max(self.peak_pss, pss)
+                if with_pss and pss > self.peak_pss:
+                    self.peak_pss, self.peak_pss_at = pss, time.time()
             except psutil.Error:
                 return
             tick += 1
@@ -133,6 +134,8 @@ def timed_run(argv: list[str], env: dict, stages_json: Path, log: Path, profile:
     cpu = usage.ru_utime + usage.ru_stime
     return {"wall_s": round(wall, 2), "stage_events": info.get("events"), "cpu_s": round(cpu, 1), "peak_tree_mb": round(peak.peak / 2**20, 1),
             "peak_pss_mb": round(peak.peak_pss / 2**20, 1),
+            "peak_pss_stage": next((name for name, a, b in info.get("spans", []) if a <= peak.peak_pss_at <= b),
+                                   "between stages"),
             "load_avg": round((load0 + os.getloadavg()[0]) / 2, 1),
             "maxrss_mb": round(max(usage.ru_maxrss / 1024, info.get("maxrss_children_mb", 0)), 1),
             "status": proc.returncode, "stages": {k: round(v, 2) for k, v in info.get("stages", {}).items()},
@@ -276,15 +279,17 @@ def stage_benchmarks(timeout: int, env: dict) -> list[dict]:
 def markdown(rows: list[dict]) -> str:
     """The runs as a markdown table (``python bench/run.py --table results.json`` reprints one)."""
     lines = ["| reports | words | scheduler | run | wall s | CPU s | load | peak MB (tree RSS) | peak MB (PSS) "
-             "| events | events/s "
+             "| PSS peak in | events | events/s "
              "| words/s | extract+geocode s | model s | render s | export s |",
-             "| ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: "
+             "| ---: | ---: |"]
     for r in rows:
         s = r["stages"]
         lines.append(
             f"| {r['reports']:,} | {r['words']:,} | {'dask local' if r['scheduler'] == 'local' else 'none'} "
             f"| {r['mode']} | {r['wall_s']:.1f} | {r.get('cpu_s', 0):.0f} | {r.get('load_avg', 0):.1f} "
-            f"| {r['peak_tree_mb']:,.0f} | {r.get('peak_pss_mb', 0):,.0f} | {r['events']:,} "
+            f"| {r['peak_tree_mb']:,.0f} | {r.get('peak_pss_mb', 0):,.0f} | {r.get('peak_pss_stage', '')} "
+            f"| {r['events']:,} "
             f"| {r['events_per_s']:,.0f} | {format(r['words_per_s'], ',') if r['words_per_s'] else ''} "
             f"| {s.get('extract+geocode', 0):.1f} | {s.get('model', 0):.1f} | {s.get('render', 0):.1f} "
             f"| {s.get('export', 0):.1f} |"

@@ -20,17 +20,21 @@ import time
 from collections import defaultdict
 
 TIMES: dict[str, float] = defaultdict(float)
+#: (stage, start, end) in wall-clock seconds: ``run.py`` finds the stage of the memory peak.
+SPANS: list[tuple[str, float, float]] = []
 
 
 def _timed(name: str, fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         t0 = time.perf_counter()
+        w0 = time.time()
         try:
             return fn(*args, **kwargs)
         finally:
             spent = time.perf_counter() - t0
             TIMES[name] += spent
+            SPANS.append((name, w0, time.time()))
             print(f"bench-stage: {name} {spent:.2f}s", file=sys.stderr, flush=True)
 
     return wrapper
@@ -136,7 +140,7 @@ def main() -> int:
     with open(args.stages_json, "w") as fh:
         json.dump({"stages": dict(TIMES), "in_process_s": total, "maxrss_self_mb": self_kb / 1024,
                    "maxrss_children_mb": children_kb / 1024, "status": status,
-                   "events": n_events}, fh, indent=1)
+                   "events": n_events, "spans": SPANS}, fh, indent=1)
     return status
 
 
