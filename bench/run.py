@@ -134,8 +134,8 @@ def timed_run(argv: list[str], env: dict, stages_json: Path, log: Path, profile:
     cpu = usage.ru_utime + usage.ru_stime
     return {"wall_s": round(wall, 2), "stage_events": info.get("events"), "cpu_s": round(cpu, 1), "peak_tree_mb": round(peak.peak / 2**20, 1),
             "peak_pss_mb": round(peak.peak_pss / 2**20, 1),
-            "peak_pss_stage": next((name for name, a, b in info.get("spans", []) if a <= peak.peak_pss_at <= b),
-                                   "between stages"),
+            "peak_pss_stage": (next((name for name, a, b in info.get("spans", []) if a <= peak.peak_pss_at <= b),
+                                    "between stages") if peak.peak_pss else ""),
             "load_avg": round((load0 + os.getloadavg()[0]) / 2, 1),
             "maxrss_mb": round(max(usage.ru_maxrss / 1024, info.get("maxrss_children_mb", 0)), 1),
             "status": proc.returncode, "stages": {k: round(v, 2) for k, v in info.get("stages", {}).items()},
