@@ -574,20 +574,36 @@ def _length_km(line) -> float:
     return float(np.sum(dist)) / 1000.0
 
 
-_REST: dict[tuple, tuple[list, Any]] = {}
+class _ByPieces:
+    """Results worked out from a list of pieces (geometries), remembered by the pieces' identity.
+
+    The painter keeps a split's pieces (the same objects) for as long as the split holds, so
+    what is derived from them is worked out once, not every week. The pieces are kept alive
+    with the result, so their ids are not reused while remembered.
+    """
+
+    LIMIT = 50_000
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple, tuple[list, Any]] = {}
+
+    def get(self, scope: tuple, pieces: list, compute) -> Any:
+        key = (scope, tuple(id(g) for g in pieces))
+        hit = self._memo.get(key)
+        if hit is None or any(a is not b for a, b in zip(hit[0], pieces, strict=True)):
+            if len(self._memo) > self.LIMIT:
+                self._memo.clear()
+            hit = self._memo[key] = (list(pieces), compute())
+        return hit[1]
+
+
+_REST = _ByPieces()
 
 
 def _unpainted_rest(cells: Cells, c: int, geoms: list) -> Any:
-    """What the pieces of a split cell leave unpainted. Pieces persist across steps (the
-    painter caches them), so the same split is computed once, not every week."""
-    key = (id(cells), c, tuple(id(g) for g in geoms))
-    hit = _REST.get(key)
-    if hit is None or any(a is not b for a, b in zip(hit[0], geoms, strict=True)):
-        rest = _valid(shapely.difference(cells.geoms[c], shapely.union_all(geoms, grid_size=GRID), grid_size=GRID))
-        if len(_REST) > 50_000:
-            _REST.clear()
-        hit = _REST[key] = (list(geoms), rest)  # the pieces are kept alive with their ids
-    return hit[1]
+    """What the pieces of a split cell leave unpainted (once per split, see ``_ByPieces``)."""
+    return _REST.get((id(cells), c), geoms, lambda: _valid(
+        shapely.difference(cells.geoms[c], shapely.union_all(geoms, grid_size=GRID), grid_size=GRID)))
 
 
 def _cell_partition(painting: Painting, c: int, cells: Cells) -> list[tuple[Any, str, int]]:
@@ -694,7 +710,7 @@ class _PlaceSpans:
         self.ends: list[int] = []  # each row's last step
         self.geoms: list = []
         self._t = -1
-        self._points: dict[tuple, tuple[list, Any]] = {}
+        self._points = _ByPieces()
 
     def add(self, t: int, painting: Painting | None, dated: dict, points: dict | None = None) -> dict:
         """Record step ``t`` (steps come in order); returns the points of split places' parts
@@ -761,14 +777,9 @@ class _PlaceSpans:
         return out
 
     def _part_point(self, part_geoms: list) -> Any:
-        # The painter keeps a split's pieces (same objects) for as long as it holds, so each
-        # part's point is worked out once, not every week.
-        ids = tuple(id(g) for g in part_geoms)
-        hit = self._points.get(ids)
-        if hit is None or any(a is not b for a, b in zip(hit[0], part_geoms, strict=True)):
-            point = to_storage(shapely.point_on_surface(shapely.union_all(part_geoms)), self.cells.crs)
-            hit = self._points[ids] = (list(part_geoms), point)  # the pieces kept alive with their ids
-        return hit[1]
+        """A point on a part's pieces (once while they hold, see ``_ByPieces``)."""
+        return self._points.get((), part_geoms, lambda: to_storage(
+            shapely.point_on_surface(shapely.union_all(part_geoms)), self.cells.crs))
 
     def _close(self, ident: tuple[str, str], last: int) -> None:
         ev, point, (t0, dated, day) = self.open.pop(ident)
